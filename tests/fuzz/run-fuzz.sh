@@ -1,0 +1,32 @@
+#!/bin/sh
+# tests/fuzz/run-fuzz.sh - coverage-guided fuzzing of every target with
+# clang's libFuzzer, ASan and UBSan.  Usage: run-fuzz.sh SRCDIR [SECONDS]
+# Builds the libraries with clang into SRCDIR/build-fuzz, then runs each
+# tests/fuzz/*_fuzz.c for SECONDS (default 60) from its seeds; new
+# crashing inputs are left in build-fuzz/crashes/<target>/.
+set -eu
+src=$1; secs=${2:-60}
+b=$src/build-fuzz
+mkdir -p "$b"
+if [ ! -f "$b/Makefile" ]; then
+	(cd "$b" && CC=clang "$src/configure" -q --enable-sanitizers --disable-werror \
+		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link")
+fi
+make -s -C "$b" libtcore.a libtdir.a
+flags=$(cd "$b" && MAKEFLAGS= make --no-print-directory -s -f Makefile -f - print-flags <<'MK'
+print-flags:
+	@echo $(TCORE_CFLAGS) $(LDAP_CFLAGS) '|' $(GNUTLS_LIBS) $(SASL_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(LDAP_LIBS)
+MK
+)
+cflags=${flags%%|*}; libs=${flags#*|}
+for t in "$src"/tests/fuzz/*_fuzz.c; do
+	name=$(basename "$t" .c)
+	seeds=$src/tests/fuzz/seeds/${name%_fuzz}
+	mkdir -p "$b/crashes/$name" "$b/corpus/$name"
+	# shellcheck disable=SC2086
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" -I"$b" $cflags \
+		"$t" "$b/libtdir.a" "$b/libtcore.a" $libs -o "$b/$name"
+	echo "fuzzing $name for ${secs}s"
+	"$b/$name" -max_total_time="$secs" -artifact_prefix="$b/crashes/$name/" \
+		"$b/corpus/$name" "$seeds"
+done
