@@ -1,0 +1,170 @@
+/*
+ * directory/dir.h - libtdir: the directory as the platform's user database.
+ *
+ * Resolves addresses, logins, groups and domains against OpenLDAP or Active
+ * Directory and checks passwords by binding as the user. Every lookup is
+ * tri-state: "no such user" (550) and "directory unreachable" (451) must
+ * never be confused. Thread-safe: one struct dir serves many threads (the
+ * lookup process runs a worker per pooled connection).
+ */
+#ifndef DIRECTORY_DIR_H
+#define DIRECTORY_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool;
+
+enum dir_result { DIR_FOUND, DIR_NOTFOUND, DIR_TEMPFAIL };
+
+enum dir_kind { DIR_KIND_USER, DIR_KIND_ALIAS, DIR_KIND_GROUP, DIR_KIND_CONTACT };
+
+enum dir_state { DIR_STATE_ACTIVE, DIR_STATE_DISABLED, DIR_STATE_RECEIVE_ONLY };
+
+enum dir_sender_policy {
+	DIR_SENDERS_ANYONE, DIR_SENDERS_INTERNAL, DIR_SENDERS_MEMBERS,
+	DIR_SENDERS_LISTED
+};
+
+enum dir_profile_kind { DIR_PROFILE_OPENLDAP, DIR_PROFILE_AD, DIR_PROFILE_CUSTOM };
+
+/* Result of a password check. RECEIVE_ONLY and DISABLED accounts never
+ * log in, whatever the password. */
+enum dir_auth {
+	DIR_AUTH_OK, DIR_AUTH_BADPASS, DIR_AUTH_NOUSER, DIR_AUTH_DISABLED,
+	DIR_AUTH_RECEIVE_ONLY, DIR_AUTH_TEMPFAIL
+};
+
+/* The [directory] settings. Strings are borrowed for the life of the
+ * struct dir; lists are NULL-terminated. */
+struct dir_settings {
+	char **uris;			/* tried in order; back to the first
+					 * once it answers again */
+	const char *srv_domain;		/* AD: discover DCs by _ldap._tcp.DOMAIN
+					 * when uris is empty */
+	bool starttls;			/* StartTLS on ldap:// URIs */
+	bool tls_verify;		/* check certificate and host name */
+	const char *ca_file;
+	const char *bind_dn;		/* NULL: anonymous */
+	const char *bind_password_file;	/* read once at dir_new */
+	uint64_t connect_timeout_ms;
+	uint64_t op_timeout_ms;
+	uint64_t retry_dead_ms;		/* skip a dead server this long */
+	const char *base_dn;		/* search base for everything ... */
+	const char *user_base_dn;	/* ... unless these override it */
+	const char *group_base_dn;
+	const char *domain_base_dn;
+	enum dir_profile_kind profile;
+	/* profile overrides: attribute names and filter templates (NULL keeps
+	 * the profile's own); see dir_profile.h for the full list */
+	const char *const *overrides;	/* "key=value" strings */
+	unsigned pool_size;		/* LDAP connections */
+	uint64_t cache_positive_ttl_ms;
+	uint64_t cache_negative_ttl_ms;
+	size_t cache_max_entries;
+	unsigned group_max_depth;
+	size_t group_max_members;
+	size_t result_size_limit;	/* entries per search */
+};
+
+/* Fill s with the defaults (openldap profile, verify on, 5 s timeouts,
+ * positive TTL 60 s, negative TTL 10 s, depth 8, 10000 members). */
+void dir_settings_defaults(struct dir_settings *s);
+
+/* One resolved directory entry. Strings and arrays live in the pool the
+ * caller passed; arrays are NULL-terminated with their count beside. */
+struct dir_entry {
+	enum dir_kind kind;
+	char *dn;
+	char *address;			/* canonical (primary) address */
+	char **addresses;		/* every address, primary first */
+	size_t n_addresses;
+	char *login;			/* uid / sAMAccountName */
+	char *display_name;
+	char *mailbox_id;		/* entryUUID / objectGUID as text */
+	char *mail_host;		/* NULL: this host */
+	uint64_t quota_bytes;		/* 0: not set here */
+	uint64_t quota_messages;
+	enum dir_state state;
+	char **forward_to;
+	size_t n_forward_to;
+	bool forward_keep_copy;
+	char **send_as;
+	size_t n_send_as;
+	char **targets;			/* alias targets */
+	size_t n_targets;
+	enum dir_sender_policy sender_policy;	/* groups */
+	char **allowed_senders;		/* DNs */
+	size_t n_allowed_senders;
+	char **allowed_sender_addresses;
+	size_t n_allowed_sender_addresses;
+};
+
+/* What a call did: for logs, `tessera lookup` and TEMPFAIL detail. The
+ * strings live in the pool passed to the call (or are static). */
+struct dir_info {
+	const char *server;		/* URI that answered or failed */
+	bool cached;			/* answered from the cache */
+	unsigned round_trips;		/* LDAP operations this call made */
+	uint64_t latency_us;
+	const char *error;		/* on TEMPFAIL: server, operation and
+					 * LDAP error text */
+};
+
+struct dir_stats {
+	uint64_t cache_hits, cache_misses;
+	uint64_t round_trips;
+	uint64_t latency_us_total;
+	uint64_t tempfails;
+	size_t cache_entries;
+};
+
+struct dir;
+
+/* Open (lazily: no connection is made yet). NULL with *err_out on bad
+ * settings (bad template, unreadable password file). */
+struct dir *dir_new(const struct dir_settings *s, const char **err_out);
+void dir_free(struct dir **d);
+
+/* address -> user | alias | group | contact. The address is matched
+ * case-insensitively against every address attribute of the profile. */
+enum dir_result dir_lookup_address(struct dir *d, const char *address,
+    struct pool *pool, struct dir_entry **out, struct dir_info *info);
+/* login name -> user (uid / userPrincipalName / sAMAccountName / mail). */
+enum dir_result dir_lookup_login(struct dir *d, const char *login,
+    struct pool *pool, struct dir_entry **out, struct dir_info *info);
+/* The users of a group, recursively: deduplicated, loop-safe, members of
+ * nested groups included, bounded by group_max_depth and
+ * group_max_members (past a bound: DIR_TEMPFAIL with info->error saying
+ * which). Disabled users are included; callers decide. */
+enum dir_result dir_group_members(struct dir *d, const struct dir_entry *group,
+    struct pool *pool, struct dir_entry ***members_out, size_t *n_out,
+    struct dir_info *info);
+/* Is address one of the (recursive) members of group? */
+enum dir_result dir_group_has_member(struct dir *d,
+    const struct dir_entry *group, const char *address, struct pool *pool,
+    struct dir_info *info);
+/* Is domain an accepted domain? FOUND / NOTFOUND / TEMPFAIL. */
+enum dir_result dir_domain_accepted(struct dir *d, const char *domain,
+    struct pool *pool, struct dir_info *info);
+/* All accepted domains. */
+enum dir_result dir_domains(struct dir *d, struct pool *pool,
+    char ***domains_out, size_t *n_out, struct dir_info *info);
+/* Check a password by binding as the user's DN on a separate connection
+ * (hashes are never read). *user_out (optional) receives the entry. */
+enum dir_auth dir_check_password(struct dir *d, const char *login,
+    const char *password, size_t password_len, struct pool *pool,
+    struct dir_entry **user_out, struct dir_info *info);
+
+void dir_stats(struct dir *d, struct dir_stats *out);
+void dir_cache_flush(struct dir *d);
+
+/* Names for logs and JSON. */
+const char *dir_result_name(enum dir_result r);
+const char *dir_kind_name(enum dir_kind k);
+const char *dir_state_name(enum dir_state s);
+const char *dir_sender_policy_name(enum dir_sender_policy p);
+const char *dir_auth_name(enum dir_auth a);
+
+#endif
