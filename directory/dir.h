@@ -122,9 +122,17 @@ struct dir_stats {
 
 struct dir;
 
-/* Open (lazily: no connection is made yet). NULL with *err_out on bad
- * settings (bad template, unreadable password file). */
-struct dir *dir_new(const struct dir_settings *s, const char **err_out);
+/* Longest address, login and domain a lookup accepts; longer input, an
+ * empty one or one with a control byte is NOTFOUND without a query. */
+#define DIR_ADDRESS_MAX 320
+#define DIR_LOGIN_MAX 256
+#define DIR_DOMAIN_MAX 255
+
+/* Open (lazily: no connection is made yet). NULL with *err_out (allocated
+ * in err_pool) on bad settings: no URI, no base DN, bad profile override
+ * or template, unreadable or empty password file. */
+struct dir *dir_new(const struct dir_settings *s, struct pool *err_pool,
+    const char **err_out);
 void dir_free(struct dir **d);
 
 /* address -> user | alias | group | contact. The address is matched
