@@ -51,10 +51,13 @@ struct dir_settings {
 	uint64_t connect_timeout_ms;
 	uint64_t op_timeout_ms;
 	uint64_t retry_dead_ms;		/* skip a dead server this long */
-	const char *base_dn;		/* search base for everything ... */
-	const char *user_base_dn;	/* ... unless these override it */
-	const char *group_base_dn;
-	const char *domain_base_dn;
+	const char *base_dn;		/* address lookups (users, groups,
+					 * aliases, contacts) search here */
+	const char *user_base_dn;	/* logins, AD group members; NULL:
+					 * base_dn */
+	const char *group_base_dn;	/* not used by lookups yet (the admin
+					 * tool's group listing) */
+	const char *domain_base_dn;	/* accepted domains; NULL: base_dn */
 	enum dir_profile_kind profile;
 	/* profile overrides: attribute names and filter templates (NULL keeps
 	 * the profile's own); see dir_profile.h for the full list */
@@ -63,13 +66,19 @@ struct dir_settings {
 	uint64_t cache_positive_ttl_ms;
 	uint64_t cache_negative_ttl_ms;
 	size_t cache_max_entries;
-	unsigned group_max_depth;
-	size_t group_max_members;
-	size_t result_size_limit;	/* entries per search */
+	unsigned group_max_depth;	/* levels of groups expanded, the
+					 * group itself being the first */
+	size_t group_max_members;	/* users/contacts of one group (the
+					 * walk also reads at most twice as
+					 * many entries, groups included) */
+	size_t result_size_limit;	/* entries per list search (domains);
+					 * single lookups ask for 2 */
 };
 
-/* Fill s with the defaults (openldap profile, verify on, 5 s timeouts,
- * positive TTL 60 s, negative TTL 10 s, depth 8, 10000 members). */
+/* Fill s with the defaults (openldap profile, StartTLS and verification
+ * on, 5 s timeouts, dead servers skipped 30 s, 4 connections, positive TTL
+ * 60 s, negative TTL 10 s, 10000 cache entries, depth 8, 10000 members,
+ * 1000 entries per search). */
 void dir_settings_defaults(struct dir_settings *s);
 
 /* One resolved directory entry. Strings and arrays live in the pool the
@@ -82,7 +91,9 @@ struct dir_entry {
 	size_t n_addresses;
 	char *login;			/* uid / sAMAccountName */
 	char *display_name;
-	char *mailbox_id;		/* entryUUID / objectGUID as text */
+	char *mailbox_id;		/* entryUUID / objectGUID as text; the
+					 * entry's stable id for every kind,
+					 * a mailbox only for users */
 	char *mail_host;		/* NULL: this host */
 	uint64_t quota_bytes;		/* 0: not set here */
 	uint64_t quota_messages;
@@ -136,7 +147,10 @@ struct dir *dir_new(const struct dir_settings *s, struct pool *err_pool,
 void dir_free(struct dir **d);
 
 /* address -> user | alias | group | contact. The address is matched
- * case-insensitively against every address attribute of the profile. */
+ * case-insensitively against every address attribute of the profile (by
+ * the attributes' equality rules). An address two entries claim is
+ * DIR_TEMPFAIL ("ambiguous", both DNs in info->error). FOUND and NOTFOUND
+ * are cached; TEMPFAIL never is. info may be NULL. */
 enum dir_result dir_lookup_address(struct dir *d, const char *address,
     struct pool *pool, struct dir_entry **out, struct dir_info *info);
 /* login name -> user (uid / userPrincipalName / sAMAccountName / mail). */
@@ -145,7 +159,9 @@ enum dir_result dir_lookup_login(struct dir *d, const char *login,
 /* The users of a group, recursively: deduplicated, loop-safe, members of
  * nested groups included, bounded by group_max_depth and
  * group_max_members (past a bound: DIR_TEMPFAIL with info->error saying
- * which). Disabled users are included; callers decide. */
+ * which). Disabled users are included; callers decide. Member DNs that
+ * no longer exist are skipped. NOTFOUND when group is not a group or is
+ * gone. Members may lack an address (an AD user without mail). */
 enum dir_result dir_group_members(struct dir *d, const struct dir_entry *group,
     struct pool *pool, struct dir_entry ***members_out, size_t *n_out,
     struct dir_info *info);
@@ -159,13 +175,19 @@ enum dir_result dir_domain_accepted(struct dir *d, const char *domain,
 /* All accepted domains. */
 enum dir_result dir_domains(struct dir *d, struct pool *pool,
     char ***domains_out, size_t *n_out, struct dir_info *info);
-/* Check a password by binding as the user's DN on a separate connection
- * (hashes are never read). *user_out (optional) receives the entry. */
+/* Check a password by binding as the user's DN on a connection of its
+ * own (hashes are never read). An empty password is BADPASS before any
+ * lookup or bind (an empty simple bind is anonymous). The user is looked
+ * up without the cache; DISABLED and RECEIVE_ONLY are returned without a
+ * bind, whatever the password. *user_out (optional) receives the entry
+ * when the login exists. */
 enum dir_auth dir_check_password(struct dir *d, const char *login,
     const char *password, size_t password_len, struct pool *pool,
     struct dir_entry **user_out, struct dir_info *info);
 
+/* Counters since dir_new (for the control socket). */
 void dir_stats(struct dir *d, struct dir_stats *out);
+/* Forget every cached answer. */
 void dir_cache_flush(struct dir *d);
 
 /* Names for logs and JSON. */

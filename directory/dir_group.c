@@ -237,8 +237,8 @@ expand_in_chain(struct dir *d, struct dir_op *op, const char *group_dn,
 
 	if (dir_filter_build(d->prof->filter_group_members, group_dn, filter,
 	    op) == -1 || (c = dir_conn_borrow(d->conns, op)) == NULL ||
-	    dir_conn_search(d->conns, c, op, d->base_dn, LDAP_SCOPE_SUBTREE,
-	    buf_cstr(filter), d->prof->entry_attrs, limit,
+	    dir_conn_search(d->conns, c, op, d->user_base_dn,
+	    LDAP_SCOPE_SUBTREE, buf_cstr(filter), d->prof->entry_attrs, limit,
 	    DIR_CONN_SIZELIMIT_OK, &res, &rc) == -1)
 		goto out;
 	if (rc == LDAP_SIZELIMIT_EXCEEDED ||
