@@ -32,16 +32,23 @@ priv_resolve(const struct priv_spec *spec, uid_t *uid_out, gid_t *gid_out,
 	char *mem = xmalloc(PRIV_GETPW_BUF);
 	int rc = -1;
 
-	if (getpwnam_r(spec->user, &pw, mem, PRIV_GETPW_BUF, &pwp) != 0 ||
-	    pwp == NULL) {
+	if (getpwnam_r(spec->user, &pw, mem, PRIV_GETPW_BUF, &pwp) != 0) {
+		*err_out = "cannot read the user database";
+		goto out;
+	}
+	if (pwp == NULL) {
 		*err_out = "unknown user";
 		goto out;
 	}
 	*uid_out = pw.pw_uid;
 	*gid_out = pw.pw_gid;
 	if (spec->group != NULL) {
-		if (getgrnam_r(spec->group, &gr, mem, PRIV_GETPW_BUF, &grp) != 0 ||
-		    grp == NULL) {
+		if (getgrnam_r(spec->group, &gr, mem, PRIV_GETPW_BUF,
+		    &grp) != 0) {
+			*err_out = "cannot read the group database";
+			goto out;
+		}
+		if (grp == NULL) {
 			*err_out = "unknown group";
 			goto out;
 		}

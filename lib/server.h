@@ -6,7 +6,8 @@
  * The master runs as root (or as whoever started it) and never reads
  * client bytes: it accepts, counts, refuses beyond the caps with the
  * protocol's "too busy" line, and forks. Sessions and children drop to
- * their configured user with priv_drop() before any daemon code runs.
+ * their configured user with priv_drop() (no supplementary groups) before
+ * any daemon code runs.
  * mtad and accessd are built on this; the test daemon
  * tests/unit/lib/testd.c shows the whole API in use.
  */

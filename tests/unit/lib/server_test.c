@@ -694,6 +694,26 @@ Test(server, killed_child_is_restarted_with_backoff, .timeout = 30)
 	cr_assert_eq(kill((pid_t)w3, 0), -1);
 }
 
+Test(server, child_backoff_resets_after_a_stable_run, .timeout = 30)
+{
+	static const char *const args[] = { "-w", "-r", "200", "-R", "500",
+	    NULL };
+	struct testd t;
+	long w1, w2;
+
+	testd_start(&t, args);
+	w1 = json_field(control(&t, "status"), "worker", "pid");
+	cr_assert_eq(kill((pid_t)w1, SIGKILL), 0);
+	w2 = wait_worker_restart(&t, w1, 1);
+	/* Up longer than restart_reset_ms: the next delay is the minimum
+	 * again, not 400 ms. */
+	usleep(800000);
+	cr_assert_eq(kill((pid_t)w2, SIGKILL), 0);
+	(void)wait_worker_restart(&t, w2, 2);
+	cr_assert_not(log_has(&t, "restart_in=400ms"));
+	testd_stop(&t);
+}
+
 /* ---- shutdown ------------------------------------------------------- */
 
 Test(server, sigterm_closes_listener_then_drains_and_kills, .timeout = 30)

@@ -7,7 +7,7 @@
  * and is line-capped. Flags:
  *   -l NAME,ADDRESS,PORT,MAX_SESSIONS,MAX_PER_CLIENT[,tls]   (repeatable)
  *   -g GRACE_MS  -c CONTROL_PATH  -w (start the worker)  -u USER
- *   -r RESTART_MIN_MS
+ *   -r RESTART_MIN_MS  -R RESTART_RESET_MS
  * Once bound it prints "listening NAME ADDRESS PORT" per listener and
  * then "ready" on stdout. Session commands: QUIT, SLEEP n, WHOAMI, CONN;
  * anything else is echoed. The control socket also knows "ping ARGS".
@@ -38,7 +38,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: testd -l NAME,ADDR,PORT,MAX,MAX_PER_CLIENT[,tls]"
-	    " [-g grace_ms] [-c control] [-w] [-u user] [-r restart_ms]\n");
+	    " [-g grace_ms] [-c control] [-w] [-u user] [-r restart_ms]"
+	    " [-R reset_ms]\n");
 	exit(2);
 }
 
@@ -215,7 +216,7 @@ main(int argc, char **argv)
 
 	memset(listeners, 0, sizeof(listeners));
 	log_init("testd", LOG_DEST_STDERR, LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
-	while ((opt = getopt(argc, argv, "l:g:c:wu:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:g:c:wu:r:R:")) != -1) {
 		switch (opt) {
 		case 'l':
 			if (cfg.n_listeners == TESTD_LISTENERS_MAX)
@@ -237,6 +238,10 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			cfg.restart_min_ms = num(optarg, strlen(optarg), 60000);
+			break;
+		case 'R':
+			cfg.restart_reset_ms = num(optarg, strlen(optarg),
+			    600000);
 			break;
 		default:
 			usage();
