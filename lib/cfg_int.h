@@ -44,6 +44,9 @@ void cfg_field_free(const struct cfg_key *k, void *data);
 /* Append k's field of data in file syntax to out. 0 or -1 (ceiling). */
 int cfg_field_format(const struct cfg_key *k, const void *data,
     struct buf *out);
+/* Validate key i of def (cfg_new calls it for every key): log_panic on
+ * any mistake in the table. */
+void cfg_table_check_key(const struct cfg_section_def *def, size_t i);
 /* "string", "integer", "size", "duration", "bool", "list", "enum". */
 const char *cfg_type_name(enum cfg_type t);
 

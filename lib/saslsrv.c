@@ -42,7 +42,9 @@
 
 #define SASLSRV_AUXPROP "tessera"
 
-enum saslsrv_state { ST_IDLE, ST_EXCHANGE, ST_DONE };
+/* ST_BROKEN: Cyrus accepted what our callbacks refused; its connection
+ * is marked done and cannot be trusted or reused. */
+enum saslsrv_state { ST_IDLE, ST_EXCHANGE, ST_DONE, ST_BROKEN };
 
 struct saslsrv {
 	sasl_conn_t *conn;
@@ -537,6 +539,16 @@ finish(struct saslsrv *s, int code, const char *sout, unsigned soutlen,
 
 	mem_wipe(s->input->data, s->input->len);
 	buf_reset(s->input);
+	/* a refusal from our callbacks stands even if Cyrus goes on to say
+	 * OK (its fallback verifiers must never overrule the daemon) */
+	if (s->fail != SASLSRV_DONE) {
+		if (code == SASL_OK) {
+			log_error("saslsrv: Cyrus accepted a login refused "
+			    "with reason=%s", s->reason);
+			s->state = ST_BROKEN;
+		}
+		return map_code(s, code);
+	}
 	if (code == SASL_CONTINUE) {
 		if (soutlen > 0 && buf_append(out, sout, soutlen) == -1)
 			return fail(s, SASLSRV_FAIL_TEMP, "sasl_error");
@@ -584,6 +596,8 @@ saslsrv_start(struct saslsrv *s, const char *mech, const uint8_t *in,
 	s->reason = "";
 	if (s->state == ST_DONE)
 		return fail(s, SASLSRV_FAIL_PROTO, "already_authenticated");
+	if (s->state == ST_BROKEN)
+		return fail(s, SASLSRV_FAIL_TEMP, "sasl_error");
 	s->state = ST_IDLE;
 	/* protocols treat mechanism names case-insensitively */
 	for (i = 0; mech[i] != '\0' && i < sizeof(name) - 1; i++)
@@ -617,6 +631,8 @@ saslsrv_step(struct saslsrv *s, const uint8_t *in, size_t inlen,
 	buf_reset(out);
 	s->fail = SASLSRV_DONE;
 	s->reason = "";
+	if (s->state == ST_BROKEN)
+		return fail(s, SASLSRV_FAIL_TEMP, "sasl_error");
 	if (s->state != ST_EXCHANGE)
 		return fail(s, SASLSRV_FAIL_PROTO, s->state == ST_DONE ?
 		    "already_authenticated" : "no_exchange");

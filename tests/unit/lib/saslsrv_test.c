@@ -18,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "lib/saslsrv.h"
 
 /* ---- the daemon's password check ------------------------------------- */
@@ -652,6 +654,95 @@ Test(saslsrv, session_mech_list_wins_over_process_option)
 	s = new_session(plain_login, true, 0);
 	cr_assert_str_eq(saslsrv_mechs(s), "PLAIN LOGIN");
 	saslsrv_free(&s);
+}
+
+/* Cyrus would read APP.conf from SASL_CONF_PATH (default /etc/sasl2 and
+ * others); a plugin_list there would replace every mechanism. saslsrv
+ * refuses config files, so a hostile one changes nothing. */
+Test(saslsrv, host_sasl_config_files_are_ignored)
+{
+	char dir[] = "/tmp/saslsrv_test.XXXXXX", path[128], cmd[160];
+	const char *err = NULL;
+	struct saslsrv *s;
+	FILE *f;
+
+	teardown();	/* start again with the environment set */
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tessera-test.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "plugin_list: %s/none\nmech_list: ANONYMOUS\n", dir);
+	fclose(f);
+	cr_assert_eq(setenv("SASL_CONF_PATH", dir, 1), 0);
+	cr_assert_eq(saslsrv_init("tessera-test", NULL, 0, &err), 0, "%s", err);
+	cr_assert_eq(sasl_client_init(NULL), SASL_OK);
+	s = new_session(plain_login, true, 0);
+	cr_assert_str_eq(saslsrv_mechs(s), "PLAIN LOGIN");
+	cr_assert_eq(PLAIN(s, "\0alice\0secret"), SASLSRV_DONE);
+	saslsrv_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Cyrus retries a refused password with its own verifiers and looks
+ * users up in auxprop plugins; saslsrv keeps both quiet and local, so a
+ * failed login logs nothing at info level (the daemon logs it once, with
+ * saslsrv_fail_reason). */
+Test(saslsrv, failed_logins_do_not_reach_host_verifiers)
+{
+	struct saslsrv *s = new_session(plain_login, true, 0);
+	char path[] = "/tmp/saslsrv_log.XXXXXX", text[4096];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	cr_assert_geq(fd, 0);
+	log_init("saslsrv_test", LOG_DEST_STDERR, LOG_FORMAT_TEXT,
+	    LOG_LEVEL_INFO);
+	dup2(fd, STDERR_FILENO);
+	cr_assert_eq(PLAIN(s, "\0alice\0wrong"), SASLSRV_FAIL_AUTH);
+	cr_assert_eq(PLAIN(s, "\0dave\0secret"), SASLSRV_FAIL_AUTH);
+	cr_assert_eq(PLAIN(s, "\0carol\0secret"), SASLSRV_FAIL_TEMP);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	cr_assert_geq(n, 0);
+	text[n] = '\0';
+	cr_assert_str_eq(text, "");
+	close(fd);
+	unlink(path);
+	saslsrv_free(&s);
+}
+
+/* A host sasldb that knows alice with another password must never let
+ * her in: only the daemon's checkpass decides. The sasldb is made with
+ * saslpasswd2 (sasl2-bin) and offered through the sasldb_path option. */
+Test(saslsrv, host_sasldb_passwords_are_never_accepted)
+{
+	char dir[] = "/tmp/saslsrv_db.XXXXXX", db[128], cmd[512];
+	struct saslsrv_option opts[] = { { "sasldb_path", db } };
+	const char *err = NULL;
+	struct saslsrv *s;
+
+	if (access("/usr/sbin/saslpasswd2", X_OK) != 0)
+		cr_skip_test("saslpasswd2 (sasl2-bin) not installed");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/sasldb", dir);
+	snprintf(cmd, sizeof(cmd), "printf hostpass | /usr/sbin/saslpasswd2 "
+	    "-f '%s' -p -c -u localhost alice && printf hostpass | "
+	    "/usr/sbin/saslpasswd2 -f '%s' -p -c -u localhost erin", db, db);
+	cr_assert_eq(system(cmd), 0);
+	teardown();
+	cr_assert_eq(saslsrv_init("tessera-test", opts, 1, &err), 0, "%s", err);
+	cr_assert_eq(sasl_client_init(NULL), SASL_OK);
+	s = new_session(plain_login, true, 0);
+	cr_assert_eq(PLAIN(s, "\0alice\0hostpass"), SASLSRV_FAIL_AUTH);
+	cr_assert_str_eq(saslsrv_fail_reason(s), "bad_password");
+	cr_assert_eq(PLAIN(s, "\0erin\0hostpass"), SASLSRV_FAIL_AUTH);
+	cr_assert_str_eq(saslsrv_fail_reason(s), "no_user");
+	cr_assert_eq(PLAIN(s, "\0alice\0secret"), SASLSRV_DONE);
+	saslsrv_free(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
 }
 
 /* ---- base64 -------------------------------------------------------------- */
