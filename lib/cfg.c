@@ -385,7 +385,7 @@ cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_load *x = stream;
 	const char *p, *eol;
-	size_t len, max;
+	size_t len, content, max;
 
 	if (x->pos >= x->len)
 		return NULL;
@@ -400,7 +400,8 @@ cfg_reader(char *str, int num, void *stream)
 	if (max > CFG_LINE_MAX)
 		max = CFG_LINE_MAX;
 	str[0] = '\0';
-	if (memchr(p, '\0', len) != NULL || len > max) {
+	content = len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+	if (memchr(p, '\0', len) != NULL || content > max) {
 		const char *t = p;
 
 		while (t < p + len && is_blank(*t))
@@ -408,9 +409,10 @@ cfg_reader(char *str, int num, void *stream)
 		if (t < p + len && *t == '[')
 			x->cur_def = CUR_IGNORE;
 		x->skip_line = true;
-		if (len > max)
+		if (content > max)
 			load_error(x, x->lineno, NULL, NULL,
-			    "line too long (%zu bytes, at most %zu)", len, max);
+			    "line too long (%zu bytes, at most %zu)", content,
+			    max);
 		else
 			load_error(x, x->lineno, NULL, NULL, "NUL byte in line");
 		return str;

@@ -521,6 +521,33 @@ Test(cfg, line_length_limit)
 	cfg_free(&c);
 }
 
+Test(cfg, line_length_limit_with_crlf)
+{
+	struct cfg *c = new_cfg();
+	struct buf *err = buf_new(64, 4096);
+	char *s = long_line(CFG_LINE_MAX);
+
+	/* the limit counts the line without its "\r\n" */
+	s[7 + CFG_LINE_MAX] = '\r';
+	s[8 + CFG_LINE_MAX] = '\n';
+	s[9 + CFG_LINE_MAX] = '\0';
+	cr_assert_eq(cfg_load_string(c, "t.conf", s, err), 0, "%s",
+	    buf_cstr(err));
+	cr_assert_eq(strlen(((const struct t_main *)cfg_get(c, "mtad"))->name),
+	    CFG_LINE_MAX - 7);
+	free(s);
+	s = long_line(CFG_LINE_MAX + 1);
+	s[8 + CFG_LINE_MAX] = '\r';
+	s[9 + CFG_LINE_MAX] = '\n';
+	s[10 + CFG_LINE_MAX] = '\0';
+	cr_assert_eq(cfg_load_string(c, "t.conf", s, err), -1);
+	cr_assert_str_eq(buf_cstr(err),
+	    "t.conf:2: line too long (198 bytes, at most 197)\n");
+	free(s);
+	buf_free(&err);
+	cfg_free(&c);
+}
+
 Test(cfg, long_line_does_not_leak_into_next_line)
 {
 	struct buf *text = buf_new(64, 4096);
