@@ -845,3 +845,104 @@ Test(server, ipv6_loopback_listener_works, .timeout = 30)
 	session_quit(fd);
 	testd_stop(&t);
 }
+
+/* A port the kernel says is free now (tests never use fixed ports). */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void
+write_config(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(server, listeners_come_from_the_config_file, .timeout = 30)
+{
+	char dir[] = "/tmp/tessera-testd-conf.XXXXXX", path[128], text[512];
+	const char *args[] = { "-f", path, NULL };
+	unsigned p1 = free_port(), p2 = free_port();
+	struct testd t;
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tessera.conf", dir);
+	snprintf(text, sizeof(text),
+	    "[global]\nlog_dest = stderr\nlog_level = debug\n\n"
+	    "[testd.listener.smtp]\naddress = 127.0.0.1, 127.0.0.2\n"
+	    "port = %u\nmax_sessions = 1\n\n"
+	    "[testd.listener.submission]\nport = %u\n", p1, p2);
+	write_config(path, text);
+	testd_start(&t, args);
+	cr_assert_eq(t.n, 3, "one listener per address");
+	cr_assert_eq(port_of(&t, "smtp"), p1);
+	cr_assert_eq(port_of(&t, "smtp/127.0.0.2"), p1);
+	cr_assert_eq(port_of(&t, "submission"), p2);
+	fd = session_open("127.0.0.2", p1);
+	say(fd, "via second address\r\n");
+	expect_line(fd, "via second address\r\n");
+	session_quit(fd);
+	/* max_sessions from the file: the second session is refused */
+	fd = session_open("127.0.0.1", p1);
+	{
+		int fd2 = tcp_connect("127.0.0.1", p1);
+
+		expect_line(fd2, "421 busy\r\n");
+		expect_eof(fd2);
+		close(fd2);
+	}
+	session_quit(fd);
+	testd_stop(&t);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(server, bad_config_stops_startup_with_file_and_line, .timeout = 30)
+{
+	char dir[] = "/tmp/tessera-testd-conf.XXXXXX", path[128], cmd[512];
+	char out[1024] = "";
+	FILE *p;
+	size_t n;
+	int status;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tessera.conf", dir);
+	write_config(path, "[global]\nlog_dest = stderr\n\n[testd.listener.smtp]\n"
+	    "port = 25\nmax_sesions = 3\n");
+	testd_path(cmd, sizeof(cmd));
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+	    " -u nobody -f %s 2>&1", path);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "%s", out);
+	cr_assert_not_null(strstr(out, "tessera.conf:6:"), "%s", out);
+	cr_assert_not_null(strstr(out, "max_sesions"), "%s", out);
+	/* a listener without a port is refused too */
+	write_config(path, "[global]\nlog_dest = stderr\n\n[testd.listener.smtp]\n"
+	    "address = 127.0.0.1\n");
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "%s", out);
+	cr_assert_not_null(strstr(out, "port is required"), "%s", out);
+	unlink(path);
+	rmdir(dir);
+}

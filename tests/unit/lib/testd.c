@@ -8,6 +8,8 @@
  *   -l NAME,ADDRESS,PORT,MAX_SESSIONS,MAX_PER_CLIENT[,tls]   (repeatable)
  *   -g GRACE_MS  -c CONTROL_PATH  -w (start the worker)  -u USER
  *   -r RESTART_MIN_MS  -R RESTART_RESET_MS
+ *   -f CONFIG   listeners from [testd.listener.NAME] sections of an INI
+ *               file, logging from its [global] (lib/settings.h)
  * Once bound it prints "listening NAME ADDRESS PORT" per listener and
  * then "ready" on stdout. Session commands: QUIT, SLEEP n, WHOAMI, CONN;
  * anything else is echoed. The control socket also knows "ping ARGS".
@@ -26,6 +28,8 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/server.h"
+#include "lib/settings.h"
+#include "lib/cfg.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -203,6 +207,27 @@ ready(struct server *s, void *ctx)
 	fflush(stdout);
 }
 
+/* Load CONFIG with the shared sections; errors are fatal with file:line. */
+static struct cfg *
+load_config(const char *path)
+{
+	/* cfg keeps pointing at its definitions: they must outlive it */
+	static struct cfg_section_def defs[3];
+	struct cfg *c;
+
+	defs[0] = settings_global_def;
+	defs[1] = settings_tls_def;
+	defs[2] = settings_listener_def("testd.listener");
+	c = cfg_new(defs, 3);
+	struct buf *err = buf_new(256, 8192);
+
+	if (cfg_load_file(c, path, err) == -1)
+		log_fatal("%s", buf_cstr(err));
+	buf_free(&err);
+	settings_apply_logging(c, "testd");
+	return c;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,12 +236,14 @@ main(int argc, char **argv)
 	struct server_cfg cfg = { .listeners = listeners, .session = session,
 	    .session_user = "nobody", .grace_ms = 1000, .log_ident = "testd" };
 	struct server *s;
+	struct cfg *conf = NULL;
+	struct server_listener_cfg *conf_listeners = NULL;
 	const char *err;
 	int opt, rc;
 
 	memset(listeners, 0, sizeof(listeners));
 	log_init("testd", LOG_DEST_STDERR, LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
-	while ((opt = getopt(argc, argv, "l:g:c:wu:r:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:g:c:wu:r:R:f:")) != -1) {
 		switch (opt) {
 		case 'l':
 			if (cfg.n_listeners == TESTD_LISTENERS_MAX)
@@ -243,6 +270,12 @@ main(int argc, char **argv)
 			cfg.restart_reset_ms = num(optarg, strlen(optarg),
 			    600000);
 			break;
+		case 'f':
+			conf = load_config(optarg);
+			cfg.n_listeners = settings_listeners(conf,
+			    "testd.listener", "421 busy\r\n", &conf_listeners);
+			cfg.listeners = conf_listeners;
+			break;
 		default:
 			usage();
 		}
@@ -260,5 +293,7 @@ main(int argc, char **argv)
 	}
 	rc = server_run(s);
 	server_free(&s);
+	settings_listeners_free(&conf_listeners, cfg.n_listeners);
+	cfg_free(&conf);
 	return rc == 0 ? 0 : 1;
 }
