@@ -34,6 +34,8 @@ xcalloc(size_t n, size_t size)
 
 	if (n == 0 || size == 0)
 		n = size = 1;
+	if (n > SIZE_MAX / size)
+		xalloc_die(n, size);
 	p = calloc(n, size);
 	if (p == NULL)
 		xalloc_die(n, size);

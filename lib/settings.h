@@ -1,0 +1,71 @@
+/*
+ * lib/settings.h - configuration sections every Tessera daemon shares.
+ *
+ * [global] (identity, directories, users, logging, shutdown), [tls]
+ * (certificates, priority) and the listener sections
+ * [DAEMON.listener.NAME], plus the translation of listener sections into
+ * the daemon skeleton's listeners (lib/server.h).
+ */
+#ifndef LIB_SETTINGS_H
+#define LIB_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/cfg.h"
+
+struct server_listener_cfg;
+
+struct settings_global {
+	char *hostname;
+	char *state_dir;
+	char *run_dir;
+	char *user;
+	char *directory_user;
+	int log_dest;		/* enum log_dest */
+	int log_format;		/* enum log_format */
+	int log_level;		/* enum log_level */
+	uint64_t shutdown_grace;	/* ms */
+};
+
+struct settings_tls {
+	char **certificates;
+	size_t n_certificates;
+	char **keys;
+	size_t n_keys;
+	char *priority;
+	char *ca_file;
+};
+
+enum settings_tls_mode { SETTINGS_TLS_NONE, SETTINGS_TLS_STARTTLS, SETTINGS_TLS_IMPLICIT };
+
+struct settings_listener {
+	char **addresses;
+	size_t n_addresses;
+	int64_t port;
+	int tls;		/* enum settings_tls_mode */
+	int64_t max_sessions;
+	int64_t max_per_client;
+};
+
+/* The [global] and [tls] section definitions. */
+extern const struct cfg_section_def settings_global_def;
+extern const struct cfg_section_def settings_tls_def;
+/* A listener section definition named "DAEMON.listener" (name must stay
+ * valid as long as the returned definition is used). */
+struct cfg_section_def settings_listener_def(const char *name);
+
+/* Configure logging from [global] (log_dest, log_format, log_level). */
+void settings_apply_logging(const struct cfg *c, const char *ident);
+
+/* Translate the instances of listener section def_name into server
+ * listeners, one per address: *out (xcalloc'd array, strings owned by c
+ * or allocated; free with settings_listeners_free). Name is the instance
+ * name, or "NAME/ADDRESS" for the second and later addresses. Returns
+ * the count (0: no listener configured). */
+size_t settings_listeners(const struct cfg *c, const char *def_name,
+    const char *busy_reply, struct server_listener_cfg **out);
+void settings_listeners_free(struct server_listener_cfg **lp, size_t n);
+
+#endif
