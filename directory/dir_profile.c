@@ -32,43 +32,12 @@ struct key_def {
 	size_t off;
 };
 
-#define F(field, type) { #field, type, offsetof(struct dir_profile, field) }
+#define X(field, type, doc) \
+	{ #field, K_##type, offsetof(struct dir_profile, field) },
 static const struct key_def keys[] = {
-	F(attr_mail, K_ATTR),
-	F(attr_alt_address, K_ATTR),
-	F(attr_proxy_addresses, K_ATTR),
-	F(attr_login, K_ATTR),
-	F(attr_display_name, K_ATTR),
-	F(attr_mailbox_id, K_ATTR),
-	F(mailbox_id_format, K_ID_FORMAT),
-	F(attr_state, K_ATTR),
-	F(attr_uac, K_ATTR),
-	F(uac_disabled_state, K_UAC_STATE),
-	F(attr_quota_bytes, K_ATTR),
-	F(attr_quota_messages, K_ATTR),
-	F(attr_mail_host, K_ATTR),
-	F(attr_forward_to, K_ATTR),
-	F(attr_forward_keep_copy, K_ATTR),
-	F(attr_send_as, K_ATTR),
-	F(attr_member, K_ATTR),
-	F(attr_alias_target, K_ATTR),
-	F(attr_sender_policy, K_ATTR),
-	F(attr_allowed_sender, K_ATTR),
-	F(attr_allowed_sender_address, K_ATTR),
-	F(attr_domain, K_ATTR),
-	F(class_user, K_CLASS),
-	F(class_mailbox, K_CLASS),
-	F(class_group, K_CLASS),
-	F(class_alias, K_CLASS),
-	F(group_mode, K_GROUP_MODE),
-	F(group_requires_mail, K_BOOL),
-	F(filter_address, K_FILTER),
-	F(filter_login, K_FILTER),
-	F(filter_domain, K_FILTER),
-	F(filter_domains, K_FILTER),
-	F(filter_group_members, K_FILTER),
+	DIR_PROFILE_KEYS(X)
 };
-#undef F
+#undef X
 
 /* Keys a custom profile must set itself. */
 static const char *const custom_required[] = {

@@ -75,6 +75,47 @@
 
 struct pool;
 
+/* Every override key: X(name, type, doc). The profile's key table and
+ * the [directory] configuration section (dir_config.c) are both built
+ * from this list, so a key cannot exist in one and not the other. */
+#define DIR_PROFILE_KEYS(X) \
+	X(attr_mail, ATTR, "attribute of the primary address") \
+	X(attr_alt_address, ATTR, "attribute of further addresses") \
+	X(attr_proxy_addresses, ATTR, "AD-style SMTP:/smtp: address list") \
+	X(attr_login, ATTR, "login name attribute") \
+	X(attr_display_name, ATTR, "display name attribute") \
+	X(attr_mailbox_id, ATTR, "stable mailbox id attribute") \
+	X(mailbox_id_format, ID_FORMAT, "mailbox id format: text or guid") \
+	X(attr_state, ATTR, "account state attribute (active, disabled," \
+	    " receive-only)") \
+	X(attr_uac, ATTR, "AD userAccountControl attribute (bit 0x2)") \
+	X(uac_disabled_state, UAC_STATE, "state of a UAC-disabled account:" \
+	    " disabled or receive-only") \
+	X(attr_quota_bytes, ATTR, "mailbox size limit attribute") \
+	X(attr_quota_messages, ATTR, "mailbox message limit attribute") \
+	X(attr_mail_host, ATTR, "mailbox server attribute") \
+	X(attr_forward_to, ATTR, "forwarding address attribute") \
+	X(attr_forward_keep_copy, ATTR, "keep-a-copy flag attribute") \
+	X(attr_send_as, ATTR, "send-as grant attribute") \
+	X(attr_member, ATTR, "group member DN attribute") \
+	X(attr_alias_target, ATTR, "alias target attribute") \
+	X(attr_sender_policy, ATTR, "group sender policy attribute") \
+	X(attr_allowed_sender, ATTR, "group allowed sender DN attribute") \
+	X(attr_allowed_sender_address, ATTR, "group allowed sender address" \
+	    " attribute") \
+	X(attr_domain, ATTR, "accepted domain attribute") \
+	X(class_user, CLASS, "object class of users and contacts") \
+	X(class_mailbox, CLASS, "object class that gives a user a mailbox") \
+	X(class_group, CLASS, "object class of groups") \
+	X(class_alias, CLASS, "object class of aliases") \
+	X(group_mode, GROUP_MODE, "group expansion: walk or in_chain") \
+	X(group_requires_mail, BOOL, "only groups with attr_mail are lists") \
+	X(filter_address, FILTER, "filter template: address to entry") \
+	X(filter_login, FILTER, "filter template: login to user") \
+	X(filter_domain, FILTER, "filter template: accepted domain") \
+	X(filter_domains, FILTER, "filter: all accepted domains") \
+	X(filter_group_members, FILTER, "filter template: members in chain")
+
 enum dir_id_format { DIR_ID_TEXT, DIR_ID_GUID };
 enum dir_group_mode { DIR_GROUP_WALK, DIR_GROUP_IN_CHAIN };
 

@@ -1,0 +1,239 @@
+/*
+ * tests/unit/directory/dir_config_test.c - unit tests for dir_config.c:
+ * the [directory] section's defaults agree with dir_settings_defaults,
+ * values and overrides reach struct dir_settings, every check refuses
+ * what it should with the line, and every key is in docs/tessera.conf.5.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/cfg.h"
+#include "lib/pool.h"
+#include "directory/dir_config.h"
+
+static struct pool *pool;
+static struct cfg *cfg;
+static struct buf *err;
+
+static void
+setup(void)
+{
+	pool = pool_new("test");
+	cfg = cfg_new(&dir_config_def, 1);
+	err = buf_new(256, 65536);
+}
+
+static void
+teardown(void)
+{
+	cfg_free(&cfg);
+	buf_free(&err);
+	pool_free(&pool);
+}
+
+TestSuite(dir_config, .init = setup, .fini = teardown);
+
+#define MINIMAL "[directory]\nuris = ldap://127.0.0.1:389\n" \
+	"base_dn = dc=example,dc=test\n"
+
+static void
+load_ok(const char *text)
+{
+	cr_assert_eq(cfg_load_string(cfg, "t.conf", text, err), 0, "%s",
+	    buf_cstr(err));
+}
+
+static const char *
+load_fails(const char *text)
+{
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(cfg, "t.conf", text, err), -1,
+	    "accepted: %s", text);
+	return buf_cstr(err);
+}
+
+Test(dir_config, defaults_match_dir_settings_defaults)
+{
+	struct dir_settings want, got;
+
+	load_ok(MINIMAL);
+	dir_settings_defaults(&want);
+	dir_config_settings(cfg, pool, &got);
+	cr_assert_eq(got.starttls, want.starttls);
+	cr_assert_eq(got.tls_verify, want.tls_verify);
+	cr_assert_eq(got.connect_timeout_ms, want.connect_timeout_ms);
+	cr_assert_eq(got.op_timeout_ms, want.op_timeout_ms);
+	cr_assert_eq(got.retry_dead_ms, want.retry_dead_ms);
+	cr_assert_eq(got.profile, want.profile);
+	cr_assert_eq(got.pool_size, want.pool_size);
+	cr_assert_eq(got.cache_positive_ttl_ms, want.cache_positive_ttl_ms);
+	cr_assert_eq(got.cache_negative_ttl_ms, want.cache_negative_ttl_ms);
+	cr_assert_eq(got.cache_max_entries, want.cache_max_entries);
+	cr_assert_eq(got.group_max_depth, want.group_max_depth);
+	cr_assert_eq(got.group_max_members, want.group_max_members);
+	cr_assert_eq(got.result_size_limit, want.result_size_limit);
+	cr_assert_str_eq(got.uris[0], "ldap://127.0.0.1:389");
+	cr_assert_null(got.uris[1]);
+	cr_assert_str_eq(got.base_dn, "dc=example,dc=test");
+	cr_assert_null(got.user_base_dn);
+	cr_assert_null(got.bind_dn);
+	cr_assert_null(got.ca_file);
+	cr_assert_null(got.overrides[0]);
+}
+
+Test(dir_config, values_reach_settings)
+{
+	struct dir_settings s;
+
+	load_ok("[directory]\n"
+	    "uris = ldaps://a.example.test, ldap://b.example.test:3389\n"
+	    "base_dn = dc=ad,dc=example,dc=test\n"
+	    "user_base_dn = ou=people,dc=ad,dc=example,dc=test\n"
+	    "starttls = no\ntls_verify = yes\nca_file = /etc/ssl/dir-ca.pem\n"
+	    "bind_dn = cn=svc,dc=ad,dc=example,dc=test\n"
+	    "bind_password_file = /etc/tessera/ldap.secret\n"
+	    "connect_timeout = 2s\nop_timeout = 750ms\nretry_dead = 1m\n"
+	    "profile = ad\npool_size = 8\ncache_positive_ttl = 5m\n"
+	    "cache_negative_ttl = 0s\ncache_max_entries = 0\n"
+	    "group_max_depth = 3\ngroup_max_members = 500\n"
+	    "result_size_limit = 50\n");
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_str_eq(s.uris[0], "ldaps://a.example.test");
+	cr_assert_str_eq(s.uris[1], "ldap://b.example.test:3389");
+	cr_assert_null(s.uris[2]);
+	cr_assert_str_eq(s.user_base_dn, "ou=people,dc=ad,dc=example,dc=test");
+	cr_assert(!s.starttls);
+	cr_assert_str_eq(s.ca_file, "/etc/ssl/dir-ca.pem");
+	cr_assert_str_eq(s.bind_password_file, "/etc/tessera/ldap.secret");
+	cr_assert_eq(s.connect_timeout_ms, 2000);
+	cr_assert_eq(s.op_timeout_ms, 750);
+	cr_assert_eq(s.retry_dead_ms, 60000);
+	cr_assert_eq(s.profile, DIR_PROFILE_AD);
+	cr_assert_eq(s.pool_size, 8);
+	cr_assert_eq(s.cache_positive_ttl_ms, 300000);
+	cr_assert_eq(s.cache_negative_ttl_ms, 0);
+	cr_assert_eq(s.cache_max_entries, 0);
+	cr_assert_eq(s.group_max_depth, 3);
+	cr_assert_eq(s.group_max_members, 500);
+	cr_assert_eq(s.result_size_limit, 50);
+}
+
+Test(dir_config, overrides_only_when_set)
+{
+	struct dir_settings s;
+
+	load_ok(MINIMAL "profile = ad\n"
+	    "attr_quota_bytes = extensionAttribute1\n"
+	    "attr_mail_host =\n"
+	    "uac_disabled_state = receive-only\n"
+	    "filter_login = (&(objectClass=user)(sAMAccountName=%s))\n");
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_str_eq(s.overrides[0], "uac_disabled_state=receive-only");
+	cr_assert_str_eq(s.overrides[1], "attr_quota_bytes=extensionAttribute1");
+	cr_assert_str_eq(s.overrides[2], "attr_mail_host=");
+	cr_assert_str_eq(s.overrides[3],
+	    "filter_login=(&(objectClass=user)(sAMAccountName=%s))");
+	cr_assert_null(s.overrides[4]);
+}
+
+Test(dir_config, required_keys)
+{
+	cr_assert_not_null(strstr(load_fails("[directory]\n"
+	    "base_dn = dc=x\n"), "uris is required"));
+	cr_assert_not_null(strstr(load_fails("[directory]\n"
+	    "uris = ldap://h\n"), "base_dn is required"));
+	/* a file without the section is checked too: its defaults fail */
+	cr_assert_not_null(strstr(load_fails(""), "uris is required"));
+}
+
+Test(dir_config, bad_values_fail_with_line)
+{
+	const char *e;
+
+	e = load_fails(MINIMAL "uris = ldap://other\n");	/* duplicate */
+	cr_assert_not_null(strstr(e, "t.conf:4"), "%s", e);
+	e = load_fails("[directory]\nuris = http://h\nbase_dn = dc=x\n");
+	cr_assert_not_null(strstr(e, "not an ldap:// or ldaps:// URI"), "%s", e);
+	e = load_fails(MINIMAL "bind_dn = cn=svc\n");
+	cr_assert_not_null(strstr(e, "go together"), "%s", e);
+	e = load_fails(MINIMAL "bind_password_file = /x\n");
+	cr_assert_not_null(strstr(e, "go together"), "%s", e);
+	e = load_fails(MINIMAL "profile = novell\n");
+	cr_assert_not_null(strstr(e, "t.conf:4"), "%s", e);
+	e = load_fails(MINIMAL "pool_size = 0\n");
+	cr_assert_not_null(strstr(e, "pool_size"), "%s", e);
+	e = load_fails(MINIMAL "pool_size = 65\n");
+	cr_assert_not_null(strstr(e, "pool_size"), "%s", e);
+	load_ok(MINIMAL "pool_size = 64\n");
+	e = load_fails(MINIMAL "group_max_depth = 0\n");
+	cr_assert_not_null(strstr(e, "group_max_depth"), "%s", e);
+	e = load_fails(MINIMAL "op_timeout = 50ms\n");
+	cr_assert_not_null(strstr(e, "op_timeout"), "%s", e);
+	e = load_fails(MINIMAL "no_such_key = 1\n");
+	cr_assert_not_null(strstr(e, "no_such_key"), "%s", e);
+}
+
+Test(dir_config, bad_overrides_fail_at_load)
+{
+	const char *e;
+
+	e = load_fails(MINIMAL "filter_address = (mail=%x)\n");
+	cr_assert_not_null(strstr(e, "filter_address"), "%s", e);
+	cr_assert_not_null(strstr(e, "%-sequence"), "%s", e);
+	e = load_fails(MINIMAL "attr_mail = not a name\n");
+	cr_assert_not_null(strstr(e, "attr_mail"), "%s", e);
+	e = load_fails(MINIMAL "group_mode = in_chain\n");
+	cr_assert_not_null(strstr(e, "filter_group_members"), "%s", e);
+	e = load_fails(MINIMAL "profile = custom\n");
+	cr_assert_not_null(strstr(e, "custom needs"), "%s", e);
+	load_ok(MINIMAL "profile = custom\nattr_mail = mail\nattr_login = uid\n"
+	    "attr_mailbox_id = entryUUID\nfilter_address = (mail=%s)\n"
+	    "filter_login = (uid=%s)\n");
+}
+
+/* Every key of the table has a ".B key" under ".SS [directory]". */
+Test(dir_config, every_key_documented)
+{
+	const char *src = getenv("TESSERA_SRCDIR");
+	struct buf *doc = buf_new(4096, 1 << 20), *have = buf_new(4096, 1 << 20);
+	char path[4096], line[512];
+	bool in = false;
+	FILE *f;
+	char *p, *save = NULL;
+	int n = 0;
+
+	cr_assert_not_null(src);
+	snprintf(path, sizeof(path), "%s/docs/tessera.conf.5", src);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, ".SS ", 4) == 0)
+			in = strcmp(line, ".SS [directory]") == 0;
+		else if (in && strncmp(line, ".B ", 3) == 0)
+			buf_printf(have, "|%s|", line + 3);
+	}
+	fclose(f);
+	cr_assert_eq(cfg_doc(&dir_config_def, 1, doc), 0);
+	for (p = strtok_r((char *)doc->data, "\n", &save); p != NULL;
+	    p = strtok_r(NULL, "\n", &save)) {
+		char want[256];
+		const char *key = strchr(p, '\t') + 1;
+		const char *end = strchr(key, '\t');
+
+		if (end == key)
+			continue;
+		snprintf(want, sizeof(want), "|%.*s|", (int)(end - key), key);
+		cr_expect_not_null(strstr(buf_cstr(have), want),
+		    "docs/tessera.conf.5 [directory] lacks %s", want);
+		n++;
+	}
+	cr_assert_gt(n, 50);
+	buf_free(&doc);
+	buf_free(&have);
+}
