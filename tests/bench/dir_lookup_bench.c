@@ -20,6 +20,7 @@
 
 #include "lib/pool.h"
 #include "directory/dir.h"
+#include "lib/banned.h"
 
 static const char *const known[] = { "alice@example.test",
 	"bob@example.test", "carol@example.test", "info@example.test",

@@ -22,6 +22,7 @@
 #include "lib/buf.h"
 #include "lib/pool.h"
 #include "directory/dir.h"
+#include "lib/banned.h"
 
 #define DOM "ad.example.test"
 

@@ -23,6 +23,7 @@
 #include "lib/pool.h"
 #include "directory/dir.h"
 #include "tests/integration/itest.h"
+#include "lib/banned.h"
 
 #define BASE "dc=example,dc=test"
 

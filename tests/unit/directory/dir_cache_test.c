@@ -12,6 +12,7 @@
 
 #include "lib/pool.h"
 #include "directory/dir_cache.h"
+#include "lib/banned.h"
 
 static uint64_t fake_now;
 static struct pool *pool;

@@ -15,6 +15,7 @@
 #include "lib/cfg.h"
 #include "lib/pool.h"
 #include "directory/dir_config.h"
+#include "lib/banned.h"
 
 static struct pool *pool;
 static struct cfg *cfg;

@@ -11,6 +11,7 @@
 
 #include "lib/buf.h"
 #include "directory/dir_escape.h"
+#include "lib/banned.h"
 
 static struct buf *b;
 

@@ -12,6 +12,7 @@
 #include "lib/pool.h"
 #include "lib/str.h"
 #include "directory/dir_profile.h"
+#include "lib/banned.h"
 
 static struct pool *pool;
 

@@ -18,6 +18,7 @@
 #include "lib/pool.h"
 #include "directory/dir.h"
 #include "directory/dir_int.h"
+#include "lib/banned.h"
 
 static struct pool *pool;
 static char tmpdir[] = "/tmp/dir_test.XXXXXX";

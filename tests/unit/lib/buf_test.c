@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/banned.h"
 
 Test(buf, append_stops_at_ceiling)
 {

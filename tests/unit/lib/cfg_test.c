@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/banned.h"
 
 struct t_main {
 	char *name;

@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/cfg.h"
 #include "lib/settings.h"
+#include "lib/banned.h"
 
 /* "section\tkey\n" for every ".B key" of the man page. */
 static struct buf *

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/ipc.h"
+#include "lib/banned.h"
 
 static int sp[2];
 

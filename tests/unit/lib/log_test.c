@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/banned.h"
 
 static int saved_stderr = -1;
 static int pipe_rd = -1;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/pool.h"
+#include "lib/banned.h"
 
 Test(pool, alloc_is_zeroed_and_counted)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/priv.h"
+#include "lib/banned.h"
 
 /* Child exit codes, so a failing check says which one failed. */
 enum {

@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/saslsrv.h"
+#include "lib/banned.h"
 
 /* ---- the daemon's password check ------------------------------------- */
 

@@ -21,6 +21,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/server.h"
+#include "lib/banned.h"
 
 #define BUSY "421 4.3.2 Too many connections, try later\r\n"
 

@@ -32,6 +32,7 @@
 #include "lib/buf.h"
 #include "lib/server.h"
 #include "lib/uid.h"
+#include "lib/banned.h"
 
 #define BUSY "421 4.3.2 Too many connections, try later\r\n"
 #define GREETING "220 testd ready\r\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/str.h"
+#include "lib/banned.h"
 
 Test(str, copy_fits_and_truncates)
 {

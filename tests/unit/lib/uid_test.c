@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/uid.h"
+#include "lib/banned.h"
 
 static uint64_t
 now_us(void)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/xalloc.h"
+#include "lib/banned.h"
 
 Test(xalloc, zeroed)
 {
