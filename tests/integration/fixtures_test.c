@@ -27,7 +27,12 @@
 
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "lib/cfg.h"
+#include "lib/pool.h"
+#include "lib/settings.h"
 #include "lib/xalloc.h"
+#include "directory/dir.h"
+#include "directory/dir_config.h"
 #include "tests/integration/itest.h"
 #include "lib/banned.h"
 
@@ -981,5 +986,51 @@ Test(demo, refuses_a_busy_port)
 	cr_assert(wait_file_has(log, "already in use", 1000), "%s",
 	    buf_cstr(fx.out));
 	cr_assert(!out_has("Press Ctrl-C"));
+	free(log);
+}
+
+/* The configuration the demo writes is valid for every section it has,
+ * and libtdir configured from it resolves the sample users. */
+Test(demo, writes_a_tessera_conf_that_resolves_the_sample_users)
+{
+	static struct cfg_section_def defs[3];
+	uint16_t ports[2];
+	char *log = tmp_path("demo.log"), *conf = tmp_path("demo/tessera.conf");
+	struct buf *err = buf_new(256, 8192);
+	struct pool *pool = pool_new("test");
+	struct dir_settings ds;
+	struct dir_entry *e = NULL;
+	struct dir_info info = { 0 };
+	const char *msg = NULL;
+	struct cfg *c;
+	struct dir *d;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	start_demo(ports, log);
+	ITEST_ASSERT(wait_file_has(log, "Press Ctrl-C to stop.", 40000),
+	    fx.proc, "the demo did not get ready");
+	cr_assert(out_has("tessera.conf"));
+	defs[0] = settings_global_def;
+	defs[1] = settings_tls_def;
+	defs[2] = dir_config_def;
+	c = cfg_new(defs, 3);
+	cr_assert_eq(cfg_load_file(c, conf, err), 0, "%s", buf_cstr(err));
+	dir_config_settings(c, pool, &ds);
+	d = dir_new(&ds, pool, &msg);
+	cr_assert_not_null(d, "%s", msg);
+	cr_assert_eq(dir_lookup_address(d, "alice@example.test", pool, &e,
+	    &info), DIR_FOUND, "%s", info.error ? info.error : "");
+	cr_assert_str_eq(e->dn, "uid=alice,ou=people,dc=example,dc=test");
+	cr_assert_eq(dir_lookup_address(d, "nobody@example.test", pool, &e,
+	    &info), DIR_NOTFOUND);
+	cr_assert_eq(dir_check_password(d, "bob", "demo", 4, pool, NULL, &info),
+	    DIR_AUTH_OK);
+	dir_free(&d);
+	cfg_free(&c);
+	pool_free(&pool);
+	buf_free(&err);
+	cr_assert_eq(kill(fx.proc->pid, SIGINT), 0);
+	cr_assert_eq(itest_stop(&fx.proc, 20000), 130);
+	free(conf);
 	free(log);
 }
