@@ -701,22 +701,66 @@ cfg_line(const struct cfg *c, const char *section, const char *instance,
 	return 0;
 }
 
+/*
+ * One key as a line that loads back to the same value, as cfg_dump
+ * promises, using tmp for the value. Two things the plain
+ * "key = value # set" form gets wrong:
+ *  - a value starting with ';' (inih reads "x=;y" as ";y") would become
+ *    a comment after the blank: it goes right after the '=' instead;
+ *  - the line may pass CFG_LINE_MAX though the line it came from did
+ *    not (" # set" is added, list items gain a blank, "1" turns into
+ *    "yes", a bare "90" into "90s"), and then the dump would not load.
+ *    A key that does not fit as "key = value" is written compactly,
+ *    "key=value", the value never longer than the text it was parsed
+ *    from; a "# set" mark with no room left on the line goes on a line
+ *    of its own before it. The form never depends on the mark, so a
+ *    reloaded dump (where every key is set) only differs in marks.
+ */
+static int
+dump_key(const struct cfg_key *k, const void *data, bool set,
+    struct buf *tmp, struct buf *out)
+{
+	const char *eq;
+	size_t len;
+
+	buf_reset(tmp);
+	if (cfg_field_format(k, data, false, tmp) == -1)
+		return -1;
+	eq = buf_cstr(tmp)[0] == ';' ? " =" : " = ";
+	len = strlen(k->name) + strlen(eq) + tmp->len;
+	if (len > CFG_LINE_MAX) {
+		buf_reset(tmp);
+		if (cfg_field_format(k, data, true, tmp) == -1)
+			return -1;
+		eq = "=";
+		len = strlen(k->name) + 1 + tmp->len;
+	}
+	if (set && len + 6 > CFG_LINE_MAX && buf_append_str(out, "# set\n") ==
+	    -1)
+		return -1;
+	return buf_printf(out, "%s%s%s%s\n", k->name, eq, buf_cstr(tmp),
+	    set && len + 6 <= CFG_LINE_MAX ? " # set" : "");
+}
+
 static int
 dump_inst(const struct cfg_section_def *def, const struct cfg_inst *inst,
     struct buf *out)
 {
+	struct buf *tmp = buf_new(256, out->max);
 	size_t i;
+	int r = -1;
 
 	if ((inst->name ? buf_printf(out, "[%s.%s]\n", def->name, inst->name) :
 	    buf_printf(out, "[%s]\n", def->name)) == -1)
-		return -1;
-	for (i = 0; i < def->nkeys; i++) {
-		if (buf_printf(out, "%s = ", def->keys[i].name) == -1 ||
-		    cfg_field_format(&def->keys[i], inst->data, out) == -1 ||
-		    buf_append_str(out, inst->lines[i] ? " # set\n" : "\n") == -1)
-			return -1;
-	}
-	return buf_append_str(out, "\n");
+		goto out;
+	for (i = 0; i < def->nkeys; i++)
+		if (dump_key(&def->keys[i], inst->data, inst->lines[i] != 0,
+		    tmp, out) == -1)
+			goto out;
+	r = buf_append_str(out, "\n");
+out:
+	buf_free(&tmp);
+	return r;
 }
 
 int

@@ -46,7 +46,8 @@ enum cfg_type {
 	CFG_TYPE_SIZE,		/* uint64_t bytes: 512, 10k, 25M, 1G, 2T */
 	CFG_TYPE_TIME,		/* uint64_t ms: 250ms, 30s, 5m, 1h, 2d; bare = s */
 	CFG_TYPE_BOOL,		/* bool: yes/no true/false on/off 1/0 */
-	CFG_TYPE_LIST,		/* char ** NULL-terminated, plus a size_t count */
+	CFG_TYPE_LIST,		/* char ** NULL-terminated, plus a size_t count;
+				   items split at commas and blanks */
 	CFG_TYPE_ENUM,		/* int: index of the word in words[] */
 };
 
@@ -155,7 +156,11 @@ unsigned cfg_line(const struct cfg *c, const char *section,
 
 /* Append the effective configuration to out as INI text that loads back
  * to the same values: every section and key, keys set in the file marked
- * with a trailing "# set". 0, or -1 if out's ceiling was reached. */
+ * with a trailing "# set". Every line fits CFG_LINE_MAX: a key whose
+ * "key = value" line would not is written compactly, as "key=value"
+ * (lists without blanks, 1/0 for booleans, whole seconds bare), and a
+ * mark with no room left goes on a "# set" line of its own before its
+ * key. 0, or -1 if out's ceiling was reached. */
 int cfg_dump(const struct cfg *c, struct buf *out);
 /* Append the reference for defs to out, one tab-separated line per key:
  * "section\tkey\ttype\tdefault\trange\tdoc\n" (a section's own doc is a

@@ -41,9 +41,12 @@ void cfg_value_release(const struct cfg_key *k, union cfg_val *v);
 void cfg_value_store(const struct cfg_key *k, void *data, union cfg_val *v);
 /* Free what k's field of data owns and clear it. */
 void cfg_field_free(const struct cfg_key *k, void *data);
-/* Append k's field of data in file syntax to out. 0 or -1 (ceiling). */
+/* Append k's field of data in file syntax to out, text that parses back
+ * to the same value. compact: the shortest such text ("1" for yes, bare
+ * seconds, "a,b" lists), never longer than the text the value was parsed
+ * from. 0 or -1 (ceiling). */
 int cfg_field_format(const struct cfg_key *k, const void *data,
-    struct buf *out);
+    bool compact, struct buf *out);
 /* Validate key i of def (cfg_new calls it for every key): log_panic on
  * any mistake in the table. */
 void cfg_table_check_key(const struct cfg_section_def *def, size_t i);

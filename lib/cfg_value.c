@@ -125,10 +125,15 @@ parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
+/* Every blank cfg.c strips from a line's ends separates items, so that no
+ * item starts or ends with one: "a,b\f," used to give the item "b\f",
+ * which the dump wrote at the end of its line, where it lost the '\f'
+ * (found by tests/fuzz/cfg_fuzz). */
 static bool
 is_list_sep(char c)
 {
-	return c == ',' || c == ' ' || c == '\t';
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\f' ||
+	    c == '\v';
 }
 
 /* Split on commas and/or blanks; empty items vanish ("a, b" is two). */
@@ -336,8 +341,10 @@ format_size(uint64_t v, struct buf *out)
 	return buf_printf(out, "%" PRIu64, v);
 }
 
+/* Compact: whole seconds bare ("90", not "90s"), as the file may have
+ * had them; never longer than any text that parses to ms. */
 static int
-format_duration(uint64_t ms, struct buf *out)
+format_duration(uint64_t ms, bool compact, struct buf *out)
 {
 	static const struct {
 		const char *unit;
@@ -353,11 +360,12 @@ format_duration(uint64_t ms, struct buf *out)
 		if (s % units[i].s == 0)
 			return buf_printf(out, "%" PRIu64 "%s", s / units[i].s,
 			    units[i].unit);
-	return buf_printf(out, "%" PRIu64 "s", s);
+	return buf_printf(out, "%" PRIu64 "%s", s, compact ? "" : "s");
 }
 
 int
-cfg_field_format(const struct cfg_key *k, const void *data, struct buf *out)
+cfg_field_format(const struct cfg_key *k, const void *data, bool compact,
+    struct buf *out)
 {
 	const char *field = (const char *)data + k->offset;
 	char *const *list;
@@ -371,14 +379,25 @@ cfg_field_format(const struct cfg_key *k, const void *data, struct buf *out)
 	case CFG_TYPE_SIZE:
 		return format_size(*(const uint64_t *)field, out);
 	case CFG_TYPE_TIME:
-		return format_duration(*(const uint64_t *)field, out);
+		return format_duration(*(const uint64_t *)field, compact,
+		    out);
 	case CFG_TYPE_BOOL:
+		if (compact)
+			return buf_append_str(out, *(const bool *)field ? "1" :
+			    "0");
 		return buf_append_str(out, *(const bool *)field ? "yes" : "no");
 	case CFG_TYPE_LIST:
 		list = *(char **const *)field;
-		for (i = 0; list[i] != NULL; i++)
-			if (buf_printf(out, "%s%s", i ? ", " : "", list[i]) == -1)
+		for (i = 0; list[i] != NULL; i++) {
+			/* An item may start with ';' or '#' ("a,;b" is two
+			 * items): after a blank, inih and cut_hash_comment
+			 * would take it for a comment, so no blank there. */
+			const char *sep = i == 0 ? "" : compact ||
+			    list[i][0] == ';' || list[i][0] == '#' ? "," : ", ";
+
+			if (buf_printf(out, "%s%s", sep, list[i]) == -1)
 				return -1;
+		}
 		return 0;
 	case CFG_TYPE_ENUM:
 		return buf_append_str(out, k->words[*(const int *)field]);

@@ -395,9 +395,13 @@ stream_read_line(struct stream *s, size_t max, const char **line_out,
 	if (s->dead)
 		return -1;
 	for (;;) {
-		head = s->in + s->in_off;
 		end = s->in_len < max ? s->in_len : max;
 		if (s->in_scanned < end) {
+			/* Only with input buffered: before the first read
+			 * s->in is NULL, and even NULL + 0 is undefined
+			 * (found by tests/fuzz/stream_line_fuzz, clang
+			 * UBSan). */
+			head = s->in + s->in_off;
 			lf = memchr(head + s->in_scanned, '\n',
 			    end - s->in_scanned);
 			if (lf != NULL) {

@@ -3,7 +3,8 @@
 # clang's libFuzzer, ASan and UBSan.  Usage: run-fuzz.sh SRCDIR [SECONDS]
 # Builds the libraries with clang into SRCDIR/build-fuzz, then runs each
 # tests/fuzz/*_fuzz.c for SECONDS (default 60) from its seeds; new
-# crashing inputs are left in build-fuzz/crashes/<target>/.
+# crashing inputs are left in build-fuzz/crashes/<target>/. A crash does
+# not stop the other targets; the exit status is 1 if any target crashed.
 set -eu
 src=$1; secs=${2:-60}
 b=$src/build-fuzz
@@ -13,12 +14,13 @@ if [ ! -f "$b/Makefile" ]; then
 		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link")
 fi
 make -s -C "$b" libtcore.a libtdir.a
-flags=$(cd "$b" && MAKEFLAGS= make --no-print-directory -s -f Makefile -f - print-flags <<'MK'
+flags=$(cd "$b" && MAKEFLAGS='' make --no-print-directory -s -f Makefile -f - print-flags <<'MK'
 print-flags:
 	@echo $(TCORE_CFLAGS) $(LDAP_CFLAGS) '|' $(GNUTLS_LIBS) $(SASL_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(LDAP_LIBS)
 MK
 )
 cflags=${flags%%|*}; libs=${flags#*|}
+status=0
 for t in "$src"/tests/fuzz/*_fuzz.c; do
 	name=$(basename "$t" .c)
 	seeds=$src/tests/fuzz/seeds/${name%_fuzz}
@@ -27,6 +29,11 @@ for t in "$src"/tests/fuzz/*_fuzz.c; do
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" -I"$b" $cflags \
 		"$t" "$b/libtdir.a" "$b/libtcore.a" $libs -o "$b/$name"
 	echo "fuzzing $name for ${secs}s"
-	"$b/$name" -max_total_time="$secs" -artifact_prefix="$b/crashes/$name/" \
-		"$b/corpus/$name" "$seeds"
+	if ! "$b/$name" -max_total_time="$secs" \
+		-artifact_prefix="$b/crashes/$name/" "$b/corpus/$name" "$seeds"
+	then
+		echo "$name: crashed, input in $b/crashes/$name/" >&2
+		status=1
+	fi
 done
+exit $status

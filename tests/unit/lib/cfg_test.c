@@ -791,6 +791,195 @@ Test(cfg, dump_fails_at_buffer_ceiling)
 	cfg_free(&c);
 }
 
+/* Load text into a fresh cfg, dump it, load the dump into another one
+ * and check the second dump equals the first apart from the marks. The
+ * first dump is left in out. */
+static void
+dump_reload(const struct cfg_section_def *d, size_t nd, const char *text,
+    struct buf *out)
+{
+	struct cfg *c = cfg_new(d, nd), *c2 = cfg_new(d, nd);
+	struct buf *out2 = buf_new(256, 65536), *err = buf_new(64, 4096);
+	struct buf *a = buf_new(256, 65536);
+	const char *p, *nl;
+
+	cr_assert_eq(cfg_load_string(c, "t.conf", text, err), 0, "%s",
+	    buf_cstr(err));
+	buf_reset(out);
+	cr_assert_eq(cfg_dump(c, out), 0);
+	for (p = buf_cstr(out); (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		cr_assert_leq((size_t)(nl - p), CFG_LINE_MAX, "%s", p);
+	cr_assert_eq(cfg_load_string(c2, "dump", buf_cstr(out), err), 0,
+	    "%s\n%s", buf_cstr(out), buf_cstr(err));
+	cr_assert_eq(cfg_dump(c2, out2), 0);
+	buf_append_str(a, buf_cstr(out));
+	unmark(a);
+	unmark(out2);
+	/* a compact key's mark is a line of its own */
+	while ((p = strstr((char *)a->data, "\n# set\n")) != NULL) {
+		memmove((char *)p + 1, p + 7, strlen(p + 7) + 1);
+		a->len -= 6;
+	}
+	while ((p = strstr((char *)out2->data, "\n# set\n")) != NULL) {
+		memmove((char *)p + 1, p + 7, strlen(p + 7) + 1);
+		out2->len -= 6;
+	}
+	cr_assert_str_eq(buf_cstr(out2), buf_cstr(a));
+	buf_free(&a);
+	buf_free(&out2);
+	buf_free(&err);
+	cfg_free(&c);
+	cfg_free(&c2);
+}
+
+/* Regression (tests/fuzz/cfg_fuzz, seed comments): "a,;b" is two items,
+ * "x=;y" the string ";y", but the dump wrote "a, ;b" and "x = ;y", where
+ * inih takes " ;" for a comment, and "a, #b", cut as a '#' comment. */
+Test(cfg, dump_keeps_values_that_start_like_comments)
+{
+	struct cfg *c = new_cfg();
+	struct buf *out = buf_new(256, 65536);
+	const struct t_main *m;
+
+	m = load_main(c, "[mtad]\nname=;x\nmechanisms = a,;b,#c\n"
+	    "[mtad.listener.l]\naddress=;y ;z\n");
+	cr_assert_str_eq(m->name, ";x");
+	cr_assert_eq(m->nmechs, 3);
+	cr_assert_str_eq(m->mechs[1], ";b");
+	cr_assert_str_eq(m->mechs[2], "#c");
+	dump_reload(defs, 2, "[mtad]\nname=;x\nmechanisms = a,;b,#c\n"
+	    "[mtad.listener.l]\naddress=;y ;z\n", out);
+	cr_assert(strstr(buf_cstr(out), "\nname =;x # set\n") != NULL, "%s",
+	    buf_cstr(out));
+	cr_assert(strstr(buf_cstr(out), "\nmechanisms = a,;b,#c # set\n") !=
+	    NULL, "%s", buf_cstr(out));
+	cr_assert(strstr(buf_cstr(out), "\naddress =;y # set\n") != NULL, "%s",
+	    buf_cstr(out));
+	buf_free(&out);
+	cfg_free(&c);
+}
+
+/* Regression (tests/fuzz/cfg_fuzz, seed crash-list-blank): '\f', '\v'
+ * and '\r' stayed inside list items, and an item ending in one lost it
+ * when the dump put that item at the end of a line. All blanks separate
+ * items now. */
+Test(cfg, list_items_are_split_at_every_blank)
+{
+	struct cfg *c = new_cfg();
+	struct buf *out = buf_new(256, 65536);
+	const struct t_main *m;
+
+	m = load_main(c, "[mtad]\nmechanisms = a,b\f,\vc\rd\f\v, e\n");
+	cr_assert_eq(m->nmechs, 5);
+	cr_assert_str_eq(m->mechs[0], "a");
+	cr_assert_str_eq(m->mechs[1], "b");
+	cr_assert_str_eq(m->mechs[2], "c");
+	cr_assert_str_eq(m->mechs[3], "d");
+	cr_assert_str_eq(m->mechs[4], "e");
+	cr_assert_null(m->mechs[5]);
+	dump_reload(defs, 2, "[mtad]\nmechanisms = x,y\f,\n", out);
+	cr_assert(strstr(buf_cstr(out), "\nmechanisms = x, y # set\n") != NULL,
+	    "%s", buf_cstr(out));
+	buf_free(&out);
+	cfg_free(&c);
+}
+
+#define X10(s) s s s s s s s s s s
+/* "name = " (7) + 184 + " # set" (6) is CFG_LINE_MAX */
+#define V183 X10("abcdefghijklmnopq") "abcdefghijklm"
+#define V184 V183 "n"
+/* "name = " (7) + 190 is CFG_LINE_MAX */
+#define V189 V184 "opqrs"
+#define V190 V189 "t"
+
+/* Regression (tests/fuzz/cfg_fuzz, seed long): a value that fit its line
+ * could make a dump line over CFG_LINE_MAX (" # set", blanks around '='
+ * and after the commas of a list), and the dump did not load. Limits:
+ * " # set" stays on its line at max-1 and max bytes, at max+1 it moves to
+ * a line before; "key = value" stays so at max-1 and max, at max+1 it is
+ * written "key=value". */
+Test(cfg, dump_lines_never_pass_the_line_limit)
+{
+	struct buf *out = buf_new(256, 65536);
+	char list[CFG_LINE_MAX + 16];
+	size_t i, n;
+
+	dump_reload(defs, 2, "[mtad]\nname = " V183 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\nname = " V183 " # set\n") != NULL);
+	dump_reload(defs, 2, "[mtad]\nname = " V184 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\nname = " V184 " # set\n") != NULL);
+	dump_reload(defs, 2, "[mtad]\nname = x" V184 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\n# set\nname = x" V184 "\n") !=
+	    NULL, "%s", buf_cstr(out));
+	dump_reload(defs, 2, "[mtad]\nname=" V189 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\n# set\nname = " V189 "\n") != NULL);
+	dump_reload(defs, 2, "[mtad]\nname=" V190 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\n# set\nname = " V190 "\n") != NULL);
+	dump_reload(defs, 2, "[mtad]\nname=x" V190 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\n# set\nname=x" V190 "\n") != NULL,
+	    "%s", buf_cstr(out));
+	/* in a named section too */
+	dump_reload(defs, 2, "[mtad.listener.l]\naddress = " V184 "\n", out);
+	cr_assert(strstr(buf_cstr(out), "\n# set\naddress = " V184 "\n") !=
+	    NULL, "%s", buf_cstr(out));
+	/* a list on a line as long as the parser takes */
+	n = (size_t)snprintf(list, sizeof(list), "[mtad]\nmechanisms=");
+	for (i = 0; n - 7 + 2 <= CFG_LINE_MAX; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%sa",
+		    i ? "," : "");
+	cr_assert_geq(n - 7, CFG_LINE_MAX - 1);
+	dump_reload(defs, 2, list, out);
+	cr_assert(strstr(buf_cstr(out), list + 7) != NULL, "%s",
+	    buf_cstr(out));
+	cr_assert(strstr(buf_cstr(out), "\n# set\nmechanisms=a,a,") != NULL);
+	buf_free(&out);
+}
+
+struct t_long {
+	bool flag;
+	uint64_t delay;
+	int64_t n;
+};
+
+/* 188 bytes: "K188_flag = no" is one past CFG_LINE_MAX */
+#define K188 X10("kkkkkkkkkkkkkkkkkk") "kkkkkkkk"
+
+static const struct cfg_key long_keys[] = {
+	CFG_BOOL(struct t_long, flag, K188 "_flag", "no", "Long name."),
+	CFG_TIME(struct t_long, delay, K188 "_delay", "0", NULL, NULL,
+	    "Long name."),
+	CFG_INT(struct t_long, n, K188 "_n", "0", NULL, NULL, "Long name."),
+};
+
+static const struct cfg_section_def long_defs[] = {
+	CFG_SECTION("l", struct t_long, long_keys, NULL, "Long keys."),
+};
+
+/* With long key names: 1/0 for booleans, bare whole seconds. */
+Test(cfg, dump_compact_values_are_never_longer_than_the_file)
+{
+	struct buf *out = buf_new(256, 65536);
+
+	dump_reload(long_defs, 1, "[l]\n" K188 "_flag=1\n" K188 "_delay=9\n"
+	    K188 "_n=-0\n", out);
+	cr_assert_str_eq(buf_cstr(out), "[l]\n"
+	    "# set\n" K188 "_flag=1\n"
+	    "# set\n" K188 "_delay=9\n"
+	    "# set\n" K188 "_n = 0\n\n");
+	dump_reload(long_defs, 1, "[l]\n" K188 "_flag=0\n" K188 "_delay=60\n"
+	    K188 "_n=+1\n", out);
+	cr_assert_str_eq(buf_cstr(out), "[l]\n"
+	    "# set\n" K188 "_flag=0\n"
+	    "# set\n" K188 "_delay=1m\n"
+	    "# set\n" K188 "_n = 1\n\n");
+	dump_reload(long_defs, 1, "[l]\n" K188 "_delay=0\n", out);
+	cr_assert_str_eq(buf_cstr(out), "[l]\n"
+	    K188 "_flag=0\n"
+	    "# set\n" K188 "_delay=0\n"
+	    K188 "_n = 0\n\n");
+	buf_free(&out);
+}
+
 Test(cfg, doc_lists_every_key)
 {
 	struct buf *out = buf_new(256, 65536);

@@ -430,6 +430,34 @@ Test(stream, read_line_too_long_then_eof, .timeout = 10)
 	stream_free(&s);
 }
 
+/* Regression (tests/fuzz/stream_line_fuzz, seed lf_only): the first read
+ * on a fresh stream computed s->in + s->in_off with s->in still NULL,
+ * undefined behaviour that clang's -fsanitize=undefined aborts on (gcc's
+ * does not check NULL + 0, so under gcc this passes either way). */
+Test(stream, read_line_first_call_on_fresh_stream, .timeout = 10)
+{
+	const char *line;
+	size_t len;
+	int peer;
+	struct stream *s = pair_new(&peer);
+
+	/* nothing ever sent */
+	close(peer);
+	cr_assert_eq(stream_read_line(s, 1, &line, &len), 0);
+	cr_assert_eq(stream_error(s), STREAM_ERR_EOF);
+	stream_free(&s);
+	/* lines of exactly max = 1 from the first call on */
+	s = pair_new(&peer);
+	peer_send_str(peer, "\n\na");
+	close(peer);
+	assert_line(s, 1, "\n");
+	assert_line(s, 1, "\n");
+	cr_assert_eq(stream_read_line(s, 1, &line, &len), -1);
+	cr_assert_eq(stream_error(s), STREAM_ERR_TOO_LONG);
+	cr_assert_eq(stream_read_line(s, 1, &line, &len), 0);
+	stream_free(&s);
+}
+
 Test(stream, read_line_too_long_then_stall_is_timeout, .timeout = 10)
 {
 	const char *line;
