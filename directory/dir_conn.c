@@ -41,9 +41,9 @@
 
 struct server {
 	char *uri;
-	char *label;			/* for messages: URI, or "URI (TARGET)" */
+	char *label;			/* for messages: URI or "URI (TARGET)" */
 	bool ldaps;
-	uint16_t priority;		/* SRV priority; 0 for configured URIs */
+	uint16_t priority;		/* SRV priority; 0 if configured */
 	uint64_t dead_until;		/* clock ms; 0: alive (pool lock) */
 };
 

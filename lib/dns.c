@@ -144,8 +144,8 @@ configure(struct ub_ctx *ctx, const struct dns_settings *s, struct buf *names,
 	}
 	if (s->trust_anchor_file != NULL) {
 		if (!file_readable(s->trust_anchor_file)) {
-			*err_out = pool_printf(pool, "DNS trust anchor file %s: "
-			    "%s", s->trust_anchor_file, strerror(errno));
+			*err_out = pool_printf(pool, "DNS trust anchor file "
+			    "%s: %s", s->trust_anchor_file, strerror(errno));
 			return -1;
 		}
 		if ((rc = ub_ctx_add_ta_file(ctx, s->trust_anchor_file)) != 0)

@@ -47,7 +47,7 @@ enum dns_result { DNS_FOUND, DNS_NOTFOUND, DNS_TEMPFAIL };
 enum dns_notfound {
 	DNS_NF_NONE,		/* not NOTFOUND */
 	DNS_NF_NXDOMAIN,	/* the name does not exist */
-	DNS_NF_NODATA,		/* the name exists without records of the type */
+	DNS_NF_NODATA,		/* the name has no record of the type */
 	DNS_NF_NULL_TARGET,	/* only "." targets: SRV service not
 				 * available (RFC 2782), null MX (RFC 7505) */
 	DNS_NF_BADNAME		/* the name asked for is not a valid name; no

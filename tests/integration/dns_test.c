@@ -407,8 +407,8 @@ Test(dns, one_resolver_many_threads)
 	}
 	for (int i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
-		cr_assert_eq(w[i].found, 120, "thread %d: %d of 120 as expected",
-		    i, w[i].found);
+		cr_assert_eq(w[i].found, 120, "thread %d: %d of 120 as "
+		    "expected", i, w[i].found);
 	}
 	dns_resolver_free(&r);
 }

@@ -260,7 +260,8 @@ Test(dir_config, srv_domain_must_be_a_dns_name)
 {
 	const char *e;
 
-	e = load_fails("[directory]\nsrv_domain = ad example\nbase_dn = dc=x\n");
+	e = load_fails("[directory]\nsrv_domain = ad example\n"
+	    "base_dn = dc=x\n");
 	cr_assert_not_null(strstr(e, "srv_domain"), "%s", e);
 	e = load_fails("[directory]\nsrv_domain = a..b\nbase_dn = dc=x\n");
 	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
