@@ -321,16 +321,25 @@ Test(dir_ad, ldaps_and_hostile_input)
 	dir_free(&d);
 }
 
-Test(dir_ad, dc_discovered_through_srv_records)
+/* The DNS server of the SRV test, stopped even after a failed assertion. */
+static struct itest_dns *srv_dns;
+static char *srv_dir;
+
+static void
+srv_fini(void)
+{
+	itest_dns_stop(&srv_dns);
+	itest_cleanup_dir(&srv_dir);	/* the suite's t_fini runs next */
+}
+
+Test(dir_ad, dc_discovered_through_srv_records, .fini = srv_fini)
 {
 	const char *uri = env("AD_LDAP_URI"), *ip = uri + strlen("ldap://");
-	char *dir = itest_tmpdir("dir-ad-srv");
 	const char *records = pool_printf(pool,
 	    "_ldap._tcp." DOM ". 600 IN SRV 0 100 389 dc1." DOM ".\n"
 	    "_ldap._tcp." DOM ". 600 IN SRV 10 100 389 dc2." DOM ".\n"
 	    "dc1." DOM ". 600 IN A %s\n"
 	    "dc2." DOM ". 600 IN A 127.0.0.1\n", ip);
-	struct itest_dns *dns;
 	const char *servers[2] = { NULL, NULL };
 	struct dns_settings ds;
 	struct dir_settings s;
@@ -340,10 +349,11 @@ Test(dir_ad, dc_discovered_through_srv_records)
 	struct dir *d;
 
 	cr_assert(strncmp(uri, "ldap://", 7) == 0, "%s", uri);
-	cr_assert_not_null(dir);
-	dns = itest_dns_start(dir, records);
-	cr_assert_not_null(dns, "the DNS fixture did not start");
-	servers[0] = dns->server;
+	srv_dir = itest_tmpdir("dir-ad-srv");
+	cr_assert_not_null(srv_dir);
+	srv_dns = itest_dns_start(srv_dir, records);
+	cr_assert_not_null(srv_dns, "the DNS fixture did not start");
+	servers[0] = srv_dns->server;
 	dns_settings_defaults(&ds);
 	ds.servers = servers;
 	ds.timeout_ms = 3000;
@@ -365,6 +375,5 @@ Test(dir_ad, dc_discovered_through_srv_records)
 	    strlen(env("AD_USER_PASSWORD")), pool, NULL, &info), DIR_AUTH_OK,
 	    "%s", info.error);
 	dir_free(&d);
-	cr_assert_eq(itest_dns_stop(&dns), 0);
-	itest_cleanup_dir(&dir);
+	cr_assert_eq(itest_dns_stop(&srv_dns), 0);
 }

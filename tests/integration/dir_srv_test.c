@@ -69,7 +69,21 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
 	itest_cleanup_dir(&shared_dir);
 }
 
+struct fixture {
+	char *dir;
+	struct itest_dns *dns;
+	const char *servers[2];
+	struct dns_settings dns_settings;
+	struct dir_settings s;
+};
+
 static struct pool *pool;
+/* The test's own DNS server and settings: static, so t_fini can stop the
+ * server even when an assertion ended the test early. */
+static struct fixture fx;
+static struct fixture *current;
+
+static void fixture_stop(struct fixture *f);
 
 static void
 t_init(void)
@@ -80,6 +94,8 @@ t_init(void)
 static void
 t_fini(void)
 {
+	if (current != NULL)
+		fixture_stop(current);
 	pool_free(&pool);
 }
 
@@ -125,22 +141,18 @@ slapd_port(void)
 	return (unsigned)strtoul(env("SRVTEST_PORT"), NULL, 10);
 }
 
-struct fixture {
-	char *dir;
-	struct itest_dns *dns;
-	const char *servers[2];
-	struct dns_settings dns_settings;
-	struct dir_settings s;
-};
 
 /* A DNS server with records and libtdir settings that discover through
  * it: plain LDAP, anonymous, no cache, short timeouts. */
-static void
-fixture_start(struct fixture *f, const char *records)
+static struct fixture *
+fixture_start(const char *records)
 {
+	struct fixture *f = &fx;
+
 	memset(f, 0, sizeof(*f));
 	f->dir = itest_tmpdir("dir-srv-dns");
 	cr_assert_not_null(f->dir);
+	current = f;
 	f->dns = itest_dns_start(f->dir, records);
 	cr_assert_not_null(f->dns, "the DNS fixture did not start");
 	f->servers[0] = f->dns->server;
@@ -157,13 +169,17 @@ fixture_start(struct fixture *f, const char *records)
 	f->s.op_timeout_ms = 3000;
 	f->s.cache_max_entries = 0;
 	f->s.pool_size = 1;
+	return f;
 }
 
 static void
 fixture_stop(struct fixture *f)
 {
-	cr_assert_eq(itest_dns_stop(&f->dns), 0);
+	int rc = itest_dns_stop(&f->dns);
+
+	current = NULL;
 	itest_cleanup_dir(&f->dir);
+	cr_assert_eq(rc, 0, "dns.sh stop failed");
 }
 
 static struct dir *
@@ -197,39 +213,39 @@ Test(dir_srv, failover_past_dead_preferred_server)
 {
 	unsigned dead = itest_free_port();
 	const unsigned prio[] = { 0, 10 }, ports[] = { dead, slapd_port(), 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 	struct dir_entry *e = NULL;
 
-	fixture_start(&f, srv_records("_ldap._tcp", 60, prio, ports));
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 60, prio, ports));
+	d = open_dir(&f->s);
 	must_find(d, "alice@example.test", &info);
 	cr_assert_str_eq(info.server, env("SRVTEST_URI"));
 	/* the same list serves further lookups and NOTFOUND is real */
 	cr_assert_eq(dir_lookup_address(d, "nobody@example.test", pool, &e,
 	    &info), DIR_NOTFOUND);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, priority_order_prefers_first_live_server)
 {
 	unsigned dead = itest_free_port();
 	const unsigned prio[] = { 20, 5 }, ports[] = { dead, slapd_port(), 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
 	/* the live server has the better priority: no failover needed, so
 	 * the lookup makes one round trip only */
-	fixture_start(&f, srv_records("_ldap._tcp", 60, prio, ports));
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 60, prio, ports));
+	d = open_dir(&f->s);
 	must_find(d, "bob@example.test", &info);
 	cr_assert_str_eq(info.server, env("SRVTEST_URI"));
 	cr_assert_eq(info.round_trips, 1);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, dns_down_is_tempfail_naming_dns)
@@ -271,90 +287,90 @@ Test(dir_srv, dns_down_is_tempfail_naming_dns)
 
 Test(dir_srv, no_srv_records_is_tempfail)
 {
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
-	fixture_start(&f, "other." DOMAIN ". 60 IN A 127.0.0.1\n");
-	d = open_dir(&f.s);
+	f = fixture_start("other." DOMAIN ". 60 IN A 127.0.0.1\n");
+	d = open_dir(&f->s);
 	cr_assert_eq(lookup(d, "alice@example.test", &info), DIR_TEMPFAIL);
 	cr_assert_not_null(strstr(info.error, "NXDOMAIN"), "%s", info.error);
 	cr_assert_eq(dir_check_password(d, "alice", "demo", 4, pool, NULL,
 	    &info), DIR_AUTH_TEMPFAIL);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, target_without_address_is_tempfail)
 {
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 	const char *rec = pool_printf(pool, "_ldap._tcp." DOMAIN ". 60 IN SRV "
 	    "0 0 %u ghost." DOMAIN ".\n", slapd_port());
 
-	fixture_start(&f, rec);
-	d = open_dir(&f.s);
+	f = fixture_start(rec);
+	d = open_dir(&f->s);
 	cr_assert_eq(lookup(d, "alice@example.test", &info), DIR_TEMPFAIL);
 	cr_assert_not_null(strstr(info.error, "no target has an address"),
 	    "%s", info.error);
 	cr_assert_not_null(strstr(info.error, "ghost." DOMAIN), "%s",
 	    info.error);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, starttls_verified_against_address)
 {
 	const unsigned prio[] = { 0 }, ports[] = { slapd_port(), 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
-	fixture_start(&f, srv_records("_ldap._tcp", 60, prio, ports));
-	f.s.starttls = true;
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 60, prio, ports));
+	f->s.starttls = true;
+	d = open_dir(&f->s);
 	must_find(d, "alice@example.test", &info);
 	cr_assert_eq(info.round_trips, 2);	/* StartTLS, search */
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, ldaps_service)
 {
 	const unsigned prio[] = { 0 };
 	unsigned ports[] = { 0, 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
 	ports[0] = (unsigned)strtoul(env("SRVTEST_LDAPS_PORT"), NULL, 10);
-	fixture_start(&f, srv_records("_ldaps._tcp", 60, prio, ports));
-	f.s.srv_ldaps = true;
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldaps._tcp", 60, prio, ports));
+	f->s.srv_ldaps = true;
+	d = open_dir(&f->s);
 	must_find(d, "alice@example.test", &info);
 	cr_assert(strncmp(info.server, "ldaps://127.0.0.1:", 18) == 0, "%s",
 	    info.server);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, password_check_through_discovery)
 {
 	unsigned dead = itest_free_port();
 	const unsigned prio[] = { 0, 1 }, ports[] = { dead, slapd_port(), 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
-	fixture_start(&f, srv_records("_ldap._tcp", 60, prio, ports));
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 60, prio, ports));
+	d = open_dir(&f->s);
 	cr_assert_eq(dir_check_password(d, "alice", "demo", 4, pool, NULL,
 	    &info), DIR_AUTH_OK, "%s", info.error);
 	cr_assert_eq(dir_check_password(d, "alice", "wrong", 5, pool, NULL,
 	    &info), DIR_AUTH_BADPASS);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, list_follows_dns_when_ttl_runs_out)
@@ -362,28 +378,28 @@ Test(dir_srv, list_follows_dns_when_ttl_runs_out)
 	unsigned dead = itest_free_port();
 	const unsigned prio[] = { 0 };
 	const unsigned live[] = { slapd_port(), 0 }, gone[] = { dead, 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
-	fixture_start(&f, srv_records("_ldap._tcp", 1, prio, live));
-	f.s.retry_dead_ms = 60000;	/* only the TTL may move the list */
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 1, prio, live));
+	f->s.retry_dead_ms = 60000;	/* only the TTL may move the list */
+	d = open_dir(&f->s);
 	must_find(d, "alice@example.test", &info);
-	cr_assert_eq(itest_dns_set(f.dns, srv_records("_ldap._tcp", 1, prio,
+	cr_assert_eq(itest_dns_set(f->dns, srv_records("_ldap._tcp", 1, prio,
 	    gone)), 0);
 	usleep(1500 * 1000);
 	cr_assert_eq(lookup(d, "alice@example.test", &info), DIR_TEMPFAIL,
 	    "the old connection must not outlive the list");
 	cr_assert_not_null(strstr(info.error, pool_printf(pool,
 	    "127.0.0.1:%u (dc1." DOMAIN ")", dead)), "%s", info.error);
-	cr_assert_eq(itest_dns_set(f.dns, srv_records("_ldap._tcp", 1, prio,
+	cr_assert_eq(itest_dns_set(f->dns, srv_records("_ldap._tcp", 1, prio,
 	    live)), 0);
 	usleep(1500 * 1000);
 	must_find(d, "alice@example.test", &info);
 	cr_assert_str_eq(info.server, env("SRVTEST_URI"));
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, dns_asked_again_when_every_server_failed)
@@ -391,45 +407,45 @@ Test(dir_srv, dns_asked_again_when_every_server_failed)
 	unsigned dead = itest_free_port();
 	const unsigned prio[] = { 0 };
 	const unsigned live[] = { slapd_port(), 0 }, gone[] = { dead, 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
 	/* a long TTL: only the failure of every server can move the list,
 	 * and the resolver's cache must not hide the new records */
-	fixture_start(&f, srv_records("_ldap._tcp", 3600, prio, gone));
-	f.s.retry_dead_ms = 0;
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 3600, prio, gone));
+	f->s.retry_dead_ms = 0;
+	d = open_dir(&f->s);
 	cr_assert_eq(lookup(d, "alice@example.test", &info), DIR_TEMPFAIL);
 	cr_assert_not_null(strstr(info.error, "no directory server answered"),
 	    "%s", info.error);
-	cr_assert_eq(itest_dns_set(f.dns, srv_records("_ldap._tcp", 3600, prio,
+	cr_assert_eq(itest_dns_set(f->dns, srv_records("_ldap._tcp", 3600, prio,
 	    live)), 0);
 	must_find(d, "alice@example.test", &info);
 	cr_assert_str_eq(info.server, env("SRVTEST_URI"));
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, known_list_kept_while_dns_is_down)
 {
 	const unsigned prio[] = { 0 }, live[] = { slapd_port(), 0 };
-	struct fixture f;
+	struct fixture *f;
 	struct dir *d;
 	struct dir_info info;
 
-	fixture_start(&f, srv_records("_ldap._tcp", 1, prio, live));
-	f.dns_settings.timeout_ms = 300;
-	d = open_dir(&f.s);
+	f = fixture_start(srv_records("_ldap._tcp", 1, prio, live));
+	f->dns_settings.timeout_ms = 300;
+	d = open_dir(&f->s);
 	must_find(d, "alice@example.test", &info);
-	cr_assert_eq(itest_dns_halt(f.dns), 0);
+	cr_assert_eq(itest_dns_halt(f->dns), 0);
 	usleep(1500 * 1000);
 	/* the TTL ran out and DNS does not answer: the servers known
 	 * still serve */
 	must_find(d, "alice@example.test", &info);
 	must_find(d, "bob@example.test", &info);
 	dir_free(&d);
-	fixture_stop(&f);
+	fixture_stop(f);
 }
 
 Test(dir_srv, bad_settings_fail_at_dir_new)

@@ -71,6 +71,9 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
 }
 
 static struct pool *pool;
+/* A test's own server, stopped by t_fini even after a failed assertion. */
+static struct itest_dns *own;
+static char *own_dir;
 
 static void
 t_init(void)
@@ -81,6 +84,8 @@ t_init(void)
 static void
 t_fini(void)
 {
+	itest_dns_stop(&own);
+	itest_cleanup_dir(&own_dir);
 	pool_free(&pool);
 }
 
@@ -415,7 +420,6 @@ Test(dns, one_resolver_many_threads)
 
 Test(dns, fixture_restarts_with_new_records)
 {
-	char *dir = itest_tmpdir("dns-restart");
 	struct itest_dns *d;
 	struct dns_resolver *r;
 	struct dns_addr *v;
@@ -423,8 +427,10 @@ Test(dns, fixture_restarts_with_new_records)
 	size_t n;
 	uint16_t port;
 
-	cr_assert_not_null(dir);
-	d = itest_dns_start(dir, "a.example.test. 1 IN A 192.0.2.1\n");
+	own_dir = itest_tmpdir("dns-restart");
+	cr_assert_not_null(own_dir);
+	d = own = itest_dns_start(own_dir,
+	    "a.example.test. 1 IN A 192.0.2.1\n");
 	cr_assert_not_null(d);
 	port = d->port;
 	r = resolver_for(d->server, NULL, 3000);
@@ -446,6 +452,6 @@ Test(dns, fixture_restarts_with_new_records)
 	cr_assert_eq(dns_addr(r, "a.example.test", DNS_ADDR_IPV4, pool, &v, &n,
 	    &info), DNS_TEMPFAIL);
 	dns_resolver_free(&r);
+	own = NULL;
 	cr_assert_eq(itest_dns_stop(&d), 0);
-	itest_cleanup_dir(&dir);
 }
