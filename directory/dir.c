@@ -115,11 +115,6 @@ dir_new(const struct dir_settings *s, struct pool *err_pool,
 		*err_out = "base_dn is not set";
 		return NULL;
 	}
-	if ((s->uris == NULL || s->uris[0] == NULL) && s->srv_domain != NULL) {
-		*err_out = "discovery of directory servers by DNS SRV "
-		    "(srv_domain) is not implemented yet: list uris";
-		return NULL;
-	}
 	if (s->bind_dn != NULL && s->bind_password_file == NULL) {
 		*err_out = "bind_dn is set without bind_password_file";
 		return NULL;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dns_settings;
 struct pool;
 
 enum dir_result { DIR_FOUND, DIR_NOTFOUND, DIR_TEMPFAIL };
@@ -42,7 +43,15 @@ struct dir_settings {
 	char **uris;			/* tried in order; back to the first
 					 * once it answers again */
 	const char *srv_domain;		/* AD: discover DCs by _ldap._tcp.DOMAIN
-					 * when uris is empty */
+					 * when uris is empty (see dir_conn.h;
+					 * URIs are built with the targets'
+					 * addresses, so with TLS verification
+					 * the certificates must carry them) */
+	bool srv_ldaps;			/* ask _ldaps._tcp.DOMAIN instead and
+					 * use ldaps:// */
+	const struct dns_settings *dns;	/* servers asked for srv_domain
+					 * (lib/dns.h; copied by dir_new);
+					 * NULL: resolv.conf, 5 s timeout */
 	bool starttls;			/* StartTLS on ldap:// URIs */
 	bool tls_verify;		/* check certificate and host name */
 	const char *ca_file;

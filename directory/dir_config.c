@@ -14,6 +14,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/dns.h"
 #include "lib/pool.h"
 #include "lib/str.h"
 #include "directory/dir_config.h"
@@ -28,6 +29,10 @@ static const char *const profile_words[] = { "openldap", "ad", "custom",
 static const struct cfg_key dir_keys[] = {
 	CFG_LIST(T, uris, n_uris, "uris", "", "LDAP servers, ldap:// or "
 	    "ldaps://, tried in order; back to the first when it answers"),
+	CFG_STRING(T, srv_domain, "srv_domain", "", "with uris empty: find "
+	    "the servers by the DNS SRV records _ldap._tcp.DOMAIN"),
+	CFG_BOOL(T, srv_ldaps, "srv_ldaps", "no", "srv_domain: ask "
+	    "_ldaps._tcp.DOMAIN and use ldaps://"),
 	CFG_BOOL(T, starttls, "starttls", "yes", "StartTLS on ldap:// URIs"),
 	CFG_BOOL(T, tls_verify, "tls_verify", "yes",
 	    "verify the server certificate and host name"),
@@ -106,9 +111,19 @@ dir_config_check(void *data, const char *instance, struct buf *msg)
 	struct dir_profile *prof;
 	const char *err = NULL;
 
-	if (d->n_uris == 0) {
-		buf_printf(msg, "uris is required");
+	if (d->n_uris == 0 && *d->srv_domain == '\0') {
+		buf_printf(msg, "uris is required (or srv_domain)");
 		return -1;
+	}
+	if (*d->srv_domain != '\0') {
+		char name[DNS_NAME_MAX + 2];
+
+		if (str_printf(name, sizeof(name), "_ldaps._tcp.%s",
+		    d->srv_domain) == -1 || !dns_name_ok(name)) {
+			buf_printf(msg, "srv_domain: \"%.100s\" is not a DNS "
+			    "domain name", d->srv_domain);
+			return -1;
+		}
 	}
 	for (size_t i = 0; i < d->n_uris; i++)
 		if (!uri_ok(d->uris[i])) {
@@ -157,6 +172,8 @@ dir_config_settings(const struct cfg *c, struct pool *pool,
 	s->uris = pool_alloc(pool, (d->n_uris + 1) * sizeof(*s->uris));
 	for (size_t i = 0; i < d->n_uris; i++)
 		s->uris[i] = d->uris[i];
+	s->srv_domain = opt(d->srv_domain);
+	s->srv_ldaps = d->srv_ldaps;
 	s->starttls = d->starttls;
 	s->tls_verify = d->tls_verify;
 	s->ca_file = opt(d->ca_file);

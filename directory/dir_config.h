@@ -24,6 +24,8 @@ struct pool;
 struct dir_config {
 	char **uris;
 	size_t n_uris;
+	char *srv_domain;
+	bool srv_ldaps;
 	bool starttls;
 	bool tls_verify;
 	char *ca_file;
@@ -49,8 +51,9 @@ struct dir_config {
 #undef DIR_CONFIG_FIELD
 };
 
-/* The [directory] section definition (for cfg_new). Its check refuses a
- * missing uris or base_dn, a URI that is not ldap:// or ldaps://, a
+/* The [directory] section definition (for cfg_new). Its check refuses
+ * neither uris nor srv_domain, an srv_domain that is not a DNS name, a
+ * missing base_dn, a URI that is not ldap:// or ldaps://, a
  * bind_dn without bind_password_file (or the reverse) and any override
  * dir_profile_new would refuse, so mistakes fail at start-up with the
  * file and line. */
@@ -60,7 +63,9 @@ extern const struct cfg_section_def dir_config_def;
  * (valid until it is reloaded or freed); the URI and override arrays are
  * allocated in pool. Only override keys set in the file become
  * overrides, so an unset key keeps the profile's default and a key set
- * to nothing switches the attribute off. */
+ * to nothing switches the attribute off. s->dns is left NULL: a program
+ * that reads the [dns] section (lib/dns_config.h) points it at the
+ * settings from there, or srv_domain asks the servers of resolv.conf. */
 void dir_config_settings(const struct cfg *c, struct pool *pool,
     struct dir_settings *s);
 

@@ -7,6 +7,13 @@
  * server and which operation. The dead-server marks are shared by all
  * connections under the pool mutex; connecting and searching happen
  * outside it on a connection the thread has borrowed.
+ *
+ * The servers are a list shared by reference: the configured URIs, or
+ * the servers found through DNS SRV records (dir_srv.c), whose list is
+ * replaced when its TTL runs out or every server failed. A connection
+ * holds a reference to the list it was made from, so a thread never
+ * reads a list another thread freed; a borrowed connection made from an
+ * older list is closed and made again from the current one.
  */
 #include "config.h"
 
@@ -24,19 +31,41 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "directory/dir_conn.h"
+#include "directory/dir_srv.h"
 #include "lib/banned.h"
+
+/* How long a discovered list is kept at least and at most (its TTL is
+ * clamped to this range), in ms. */
+#define SRV_TTL_MIN_MS 1000
+#define SRV_TTL_MAX_MS (24 * 3600 * 1000)
 
 struct server {
 	char *uri;
+	char *label;			/* for messages: URI or "URI (TARGET)" */
 	bool ldaps;
-	uint64_t dead_until;		/* clock ms; 0: alive */
+	uint16_t priority;		/* SRV priority; 0 if configured */
+	uint64_t dead_until;		/* clock ms; 0: alive (pool lock) */
+};
+
+/* A list of servers; immutable but for the dead marks. */
+struct dir_conn_servers {
+	unsigned refs;			/* under the pool lock */
+	size_t n;
+	struct server *v;
 };
 
 struct dir_conn_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
-	struct server *servers;
-	size_t n_servers;
+	struct dir_conn_servers *list;	/* current (pool lock); NULL before
+					 * the first discovery */
+	/* SRV discovery (srv NULL: configured URIs) */
+	struct dir_srv *srv;
+	pthread_mutex_t srv_lock;	/* one discovery at a time */
+	uint64_t srv_expires;		/* list due for refresh (pool lock) */
+	uint64_t srv_fail_after;	/* no refresh after a failure of
+					 * every server before (pool lock) */
+	char *srv_error;		/* last discovery failure (pool lock) */
 	struct dir_conn *conns;
 	size_t n_conns;
 	bool starttls, tls_verify;
@@ -91,6 +120,66 @@ dir_op_fail(struct dir_op *op, const char *uri, const char *what, int ldap_rc,
 		    ldap_err2string(ldap_rc));
 }
 
+static struct dir_conn_servers *
+servers_new(size_t n)
+{
+	struct dir_conn_servers *l = xmalloc(sizeof(*l));
+
+	l->refs = 1;
+	l->n = n;
+	l->v = xcalloc(n > 0 ? n : 1, sizeof(*l->v));
+	return l;
+}
+
+static void
+servers_set(struct server *sv, const char *uri, const char *label,
+    uint16_t priority)
+{
+	sv->uri = xstrdup(uri);
+	sv->label = xstrdup(label);
+	sv->ldaps = str_prefix_ci(uri, "ldaps:");
+	sv->priority = priority;
+}
+
+/* Drop a reference (pool lock held, or the pool being freed). */
+static void
+servers_unref_locked(struct dir_conn_servers **lp)
+{
+	struct dir_conn_servers *l = *lp;
+
+	*lp = NULL;
+	if (l == NULL || --l->refs > 0)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].uri);
+		free(l->v[i].label);
+	}
+	free(l->v);
+	free(l);
+}
+
+static void
+servers_unref(struct dir_conn_pool *cp, struct dir_conn_servers **lp)
+{
+	pthread_mutex_lock(&cp->lock);
+	servers_unref_locked(lp);
+	pthread_mutex_unlock(&cp->lock);
+}
+
+/* A new reference to the current list (NULL if there is none yet). */
+static struct dir_conn_servers *
+servers_current(struct dir_conn_pool *cp)
+{
+	struct dir_conn_servers *l;
+
+	pthread_mutex_lock(&cp->lock);
+	l = cp->list;
+	if (l != NULL)
+		l->refs++;
+	pthread_mutex_unlock(&cp->lock);
+	return l;
+}
+
 /* Fail with the handle's diagnostic message, if it has one. */
 static void
 fail_ld(struct dir_op *op, LDAP *ld, const char *uri, const char *what,
@@ -119,11 +208,13 @@ dir_conn_pool_new(const struct dir_settings *s, const char *password,
 	struct dir_conn_pool *cp;
 	size_t n = 0;
 
+	struct dir_srv *srv = NULL;
+
 	pthread_once(&ldap_once, ldap_global_init);
 	while (s->uris != NULL && s->uris[n] != NULL)
 		n++;
-	if (n == 0) {
-		*err_out = "no directory URI configured";
+	if (n == 0 && s->srv_domain == NULL) {
+		*err_out = "no directory URI configured (uris or srv_domain)";
 		return NULL;
 	}
 	if (n > DIR_CONN_URIS_MAX) {
@@ -154,8 +245,13 @@ dir_conn_pool_new(const struct dir_settings *s, const char *password,
 		*err_out = "bind password too long";
 		return NULL;
 	}
+	if (n == 0 && (srv = dir_srv_new(s->srv_domain, s->srv_ldaps, s->dns,
+	    err_pool, err_out)) == NULL)
+		return NULL;
 	cp = xmalloc(sizeof(*cp));
 	pthread_mutex_init(&cp->lock, NULL);
+	pthread_mutex_init(&cp->srv_lock, NULL);
+	cp->srv = srv;
 	{
 		pthread_condattr_t ca;
 
@@ -164,11 +260,10 @@ dir_conn_pool_new(const struct dir_settings *s, const char *password,
 		pthread_cond_init(&cp->freed, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	cp->servers = xcalloc(n, sizeof(*cp->servers));
-	cp->n_servers = n;
-	for (size_t i = 0; i < n; i++) {
-		cp->servers[i].uri = xstrdup(s->uris[i]);
-		cp->servers[i].ldaps = str_prefix_ci(s->uris[i], "ldaps:");
+	if (srv == NULL) {
+		cp->list = servers_new(n);
+		for (size_t i = 0; i < n; i++)
+			servers_set(&cp->list->v[i], s->uris[i], s->uris[i], 0);
 	}
 	cp->n_conns = s->pool_size > 0 ? s->pool_size : 1;
 	cp->conns = xcalloc(cp->n_conns, sizeof(*cp->conns));
@@ -204,50 +299,53 @@ dir_conn_pool_free(struct dir_conn_pool **cpp)
 	if (cpp == NULL || *cpp == NULL)
 		return;
 	cp = *cpp;
-	for (size_t i = 0; i < cp->n_conns; i++)
+	for (size_t i = 0; i < cp->n_conns; i++) {
 		conn_close(&cp->conns[i]);
-	for (size_t i = 0; i < cp->n_servers; i++)
-		free(cp->servers[i].uri);
+		servers_unref_locked(&cp->conns[i].list);
+	}
+	servers_unref_locked(&cp->list);
+	dir_srv_free(&cp->srv);
+	free(cp->srv_error);
 	if (cp->cred.bv_val != NULL) {
 		mem_wipe(cp->cred.bv_val, cp->cred.bv_len);
 		free(cp->cred.bv_val);
 	}
-	free(cp->servers);
 	free(cp->conns);
 	free(cp->ca_file);
 	free(cp->bind_dn);
 	pthread_cond_destroy(&cp->freed);
+	pthread_mutex_destroy(&cp->srv_lock);
 	pthread_mutex_destroy(&cp->lock);
 	free(cp);
 	*cpp = NULL;
 }
 
 static void
-mark_dead(struct dir_conn_pool *cp, size_t i)
+mark_dead(struct dir_conn_pool *cp, struct dir_conn_servers *l, size_t i)
 {
 	pthread_mutex_lock(&cp->lock);
-	cp->servers[i].dead_until = cp->clock(cp->clock_arg) + cp->retry_dead_ms;
-	if (cp->servers[i].dead_until == 0)
-		cp->servers[i].dead_until = 1;
+	l->v[i].dead_until = cp->clock(cp->clock_arg) + cp->retry_dead_ms;
+	if (l->v[i].dead_until == 0)
+		l->v[i].dead_until = 1;
 	pthread_mutex_unlock(&cp->lock);
 }
 
 static void
-mark_alive(struct dir_conn_pool *cp, size_t i)
+mark_alive(struct dir_conn_pool *cp, struct dir_conn_servers *l, size_t i)
 {
 	pthread_mutex_lock(&cp->lock);
-	cp->servers[i].dead_until = 0;
+	l->v[i].dead_until = 0;
 	pthread_mutex_unlock(&cp->lock);
 }
 
 static bool
-is_dead(struct dir_conn_pool *cp, size_t i)
+is_dead(struct dir_conn_pool *cp, struct dir_conn_servers *l, size_t i)
 {
 	bool dead;
 
 	pthread_mutex_lock(&cp->lock);
-	dead = cp->servers[i].dead_until != 0 &&
-	    cp->clock(cp->clock_arg) < cp->servers[i].dead_until;
+	dead = l->v[i].dead_until != 0 &&
+	    cp->clock(cp->clock_arg) < l->v[i].dead_until;
 	pthread_mutex_unlock(&cp->lock);
 	return dead;
 }
@@ -285,10 +383,10 @@ set_options(struct dir_conn_pool *cp, LDAP *ld, const char **what)
 /* Connect to server i, StartTLS if configured, bind as dn (NULL:
  * anonymous). The handle, or NULL with *rc_out, *what_out and op->error. */
 static LDAP *
-connect_one(struct dir_conn_pool *cp, size_t i, struct dir_op *op,
-    const char *dn, const struct berval *cred, int *rc_out)
+connect_one(struct dir_conn_pool *cp, const struct server *sv,
+    struct dir_op *op, const char *dn, const struct berval *cred,
+    int *rc_out)
 {
-	const struct server *sv = &cp->servers[i];
 	const char *what = "initialize";
 	LDAP *ld = NULL;
 	uint64_t t0 = now_us();
@@ -320,7 +418,8 @@ connect_one(struct dir_conn_pool *cp, size_t i, struct dir_op *op,
 	*rc_out = rc;
 	if (rc == LDAP_SUCCESS)
 		return ld;
-	fail_ld(op, ld, sv->uri, what, rc);
+	fail_ld(op, ld, sv->label, what, rc);
+	op->server = sv->uri;
 	if (ld != NULL)
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	return NULL;
@@ -332,9 +431,9 @@ connect_one(struct dir_conn_pool *cp, size_t i, struct dir_op *op,
  * lists each server's error. *bad_cred_out: a bind was refused for
  * invalid credentials (the caller decides whether that is final). */
 static LDAP *
-connect_range(struct dir_conn_pool *cp, struct dir_op *op, size_t end,
-    bool try_dead, const char *dn, const struct berval *cred,
-    size_t *server_out, bool *bad_cred_out)
+connect_range(struct dir_conn_pool *cp, struct dir_conn_servers *l,
+    struct dir_op *op, size_t end, bool try_dead, const char *dn,
+    const struct berval *cred, size_t *server_out, bool *bad_cred_out)
 {
 	struct buf *errs = buf_new(256, 4096);
 	bool tried = false;
@@ -345,12 +444,12 @@ connect_range(struct dir_conn_pool *cp, struct dir_op *op, size_t end,
 			LDAP *ld;
 			int rc;
 
-			if (pass == 0 && is_dead(cp, i))
+			if (pass == 0 && is_dead(cp, l, i))
 				continue;
 			tried = true;
-			ld = connect_one(cp, i, op, dn, cred, &rc);
+			ld = connect_one(cp, &l->v[i], op, dn, cred, &rc);
 			if (ld != NULL) {
-				mark_alive(cp, i);
+				mark_alive(cp, l, i);
 				*server_out = i;
 				buf_free(&errs);
 				return ld;
@@ -363,7 +462,7 @@ connect_range(struct dir_conn_pool *cp, struct dir_op *op, size_t end,
 				*bad_cred_out = true;
 				break;
 			}
-			mark_dead(cp, i);
+			mark_dead(cp, l, i);
 		}
 		if (tried || !try_dead || *bad_cred_out)
 			break;
@@ -378,6 +477,163 @@ connect_range(struct dir_conn_pool *cp, struct dir_op *op, size_t end,
 	return NULL;
 }
 
+/* Do two server lists hold the same servers with the same priorities
+ * (in any order)? Then a refresh keeps the old list, its order and its
+ * connections: RFC 2782's random order within a priority is for spreading
+ * clients, not for moving one client around at every refresh. */
+static bool
+servers_same(const struct dir_conn_servers *a,
+    const struct dir_srv_server *b, size_t nb)
+{
+	if (a == NULL || a->n != nb)
+		return false;
+	for (size_t i = 0; i < nb; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < a->n && !found; j++)
+			found = strcmp(a->v[j].uri, b[i].uri) == 0 &&
+			    a->v[j].priority == b[i].priority;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Install a discovered list (pool lock held): a new list, unless it holds
+ * the same servers; dead marks of servers in both are kept. */
+static bool
+servers_install_locked(struct dir_conn_pool *cp, struct dir_srv_server *v,
+    size_t n)
+{
+	struct dir_conn_servers *l;
+
+	if (servers_same(cp->list, v, n))
+		return false;
+	l = servers_new(n);
+	for (size_t i = 0; i < n; i++) {
+		servers_set(&l->v[i], v[i].uri, v[i].label, v[i].priority);
+		for (size_t j = 0; cp->list != NULL && j < cp->list->n; j++)
+			if (strcmp(cp->list->v[j].uri, v[i].uri) == 0)
+				l->v[i].dead_until = cp->list->v[j].dead_until;
+	}
+	servers_unref_locked(&cp->list);
+	cp->list = l;
+	return true;
+}
+
+/*
+ * SRV discovery: refresh the server list when it is missing, when its TTL
+ * ran out or (after_failure) when every server failed, then with a fresh
+ * resolver, so nothing cached hides servers that moved; that happens at
+ * most once per retry_dead. A failed discovery keeps the old list (stale
+ * servers beat none) and is repeated after retry_dead, at least a second
+ * later.
+ * *dns_err_out: the discovery's error, when one ran and failed, else
+ * NULL. -1 with op->error when there is no list at all.
+ */
+static int
+srv_refresh(struct dir_conn_pool *cp, struct dir_op *op, bool after_failure,
+    const char **dns_err_out)
+{
+	struct dir_srv_server *v = NULL;
+	const char *err = NULL;
+	uint32_t ttl = 0;
+	uint64_t now, keep;
+	size_t n = 0;
+	bool due;
+	int rc = 0;
+
+	*dns_err_out = NULL;
+	pthread_mutex_lock(&cp->srv_lock);
+	pthread_mutex_lock(&cp->lock);
+	now = cp->clock(cp->clock_arg);
+	if (cp->list != NULL && after_failure)
+		due = now >= cp->srv_fail_after;
+	else
+		due = now >= cp->srv_expires;
+	if (!due && cp->list == NULL) {
+		op->error = pool_strdup(op->pool, cp->srv_error != NULL ?
+		    cp->srv_error : "no directory server discovered yet");
+		rc = -1;
+	}
+	pthread_mutex_unlock(&cp->lock);
+	if (!due) {
+		pthread_mutex_unlock(&cp->srv_lock);
+		return rc;
+	}
+	if (dir_srv_discover(cp->srv, after_failure, DIR_CONN_URIS_MAX,
+	    op->pool, &v, &n, &ttl, &err) == -1)
+		*dns_err_out = err;
+	pthread_mutex_lock(&cp->lock);
+	now = cp->clock(cp->clock_arg);
+	if (err == NULL) {
+		keep = (uint64_t)ttl * 1000u;
+		keep = keep < SRV_TTL_MIN_MS ? SRV_TTL_MIN_MS :
+		    keep > SRV_TTL_MAX_MS ? SRV_TTL_MAX_MS : keep;
+		(void)servers_install_locked(cp, v, n);
+		cp->srv_expires = now + keep;
+		cp->srv_fail_after = now + cp->retry_dead_ms;
+		free(cp->srv_error);
+		cp->srv_error = NULL;
+	} else {
+		keep = cp->retry_dead_ms < SRV_TTL_MIN_MS ? SRV_TTL_MIN_MS :
+		    cp->retry_dead_ms;
+		cp->srv_expires = now + keep;
+		cp->srv_fail_after = now + keep;
+		free(cp->srv_error);
+		cp->srv_error = xstrdup(err);
+		if (cp->list == NULL) {
+			op->error = err;
+			rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&cp->lock);
+	pthread_mutex_unlock(&cp->srv_lock);
+	dir_srv_servers_free(&v, n);
+	return rc;
+}
+
+/*
+ * Connect to the first live server of *lp (a reference the caller owns).
+ * With SRV discovery, when every server failed, ask DNS again and, if the
+ * servers changed, try the new list (*lp then refers to it). On failure
+ * op->error holds the servers' errors and any DNS error.
+ */
+static LDAP *
+connect_any(struct dir_conn_pool *cp, struct dir_conn_servers **lp,
+    struct dir_op *op, const char *dn, const struct berval *cred,
+    size_t *server_out, bool *bad_cred_out)
+{
+	const char *ldap_err, *dns_err = NULL;
+	struct dir_conn_servers *l;
+	LDAP *ld;
+
+	ld = connect_range(cp, *lp, op, (*lp)->n, true, dn, cred, server_out,
+	    bad_cred_out);
+	if (ld != NULL || cp->srv == NULL || *bad_cred_out)
+		return ld;
+	ldap_err = op->error;
+	(void)srv_refresh(cp, op, true, &dns_err);
+	l = servers_current(cp);
+	if (l != NULL && l != *lp) {
+		servers_unref(cp, lp);
+		*lp = l;
+		ld = connect_range(cp, *lp, op, (*lp)->n, true, dn, cred,
+		    server_out, bad_cred_out);
+		if (ld != NULL)
+			return ld;
+		ldap_err = op->error;
+	} else {
+		servers_unref(cp, &l);
+	}
+	if (dns_err != NULL)
+		op->error = pool_printf(op->pool, "%s; and asking DNS again "
+		    "failed: %s", ldap_err, dns_err);
+	else
+		op->error = ldap_err;
+	return NULL;
+}
+
 /* (Re)connect c as the service account. 0 or -1 with op->error. */
 static int
 conn_open(struct dir_conn_pool *cp, struct dir_conn *c, struct dir_op *op)
@@ -386,8 +642,8 @@ conn_open(struct dir_conn_pool *cp, struct dir_conn *c, struct dir_op *op)
 	size_t server = 0;
 
 	conn_close(c);
-	c->ld = connect_range(cp, op, cp->n_servers, true, cp->bind_dn,
-	    &cp->cred, &server, &bad_cred);
+	c->ld = connect_any(cp, &c->list, op, cp->bind_dn, &cp->cred, &server,
+	    &bad_cred);
 	if (c->ld == NULL)
 		return -1;
 	c->server = server;
@@ -408,11 +664,11 @@ conn_prefer(struct dir_conn_pool *cp, struct dir_conn *c, struct dir_op *op)
 	if (c->ld == NULL || c->server == 0)
 		return;
 	for (size_t i = 0; i < c->server && !candidate; i++)
-		candidate = !is_dead(cp, i);
+		candidate = !is_dead(cp, c->list, i);
 	if (!candidate)
 		return;
-	ld = connect_range(cp, &tmp, c->server, false, cp->bind_dn, &cp->cred,
-	    &server, &bad_cred);
+	ld = connect_range(cp, c->list, &tmp, c->server, false, cp->bind_dn,
+	    &cp->cred, &server, &bad_cred);
 	op->round_trips += tmp.round_trips;
 	op->latency_us += tmp.latency_us;
 	if (ld == NULL)
@@ -420,6 +676,31 @@ conn_prefer(struct dir_conn_pool *cp, struct dir_conn *c, struct dir_op *op)
 	conn_close(c);
 	c->ld = ld;
 	c->server = server;
+}
+
+/* Make c use the current server list: with discovery, refresh it first;
+ * a connection made from an older list is closed. 0, or -1 with
+ * op->error when there is no list. */
+static int
+conn_current(struct dir_conn_pool *cp, struct dir_conn *c, struct dir_op *op)
+{
+	struct dir_conn_servers *old = NULL;
+	const char *dns_err;
+
+	if (cp->srv != NULL && srv_refresh(cp, op, false, &dns_err) == -1)
+		return -1;
+	pthread_mutex_lock(&cp->lock);
+	if (c->list != cp->list) {
+		old = c->list;
+		c->list = cp->list;
+		c->list->refs++;
+	}
+	pthread_mutex_unlock(&cp->lock);
+	if (old != NULL) {
+		conn_close(c);
+		servers_unref(cp, &old);
+	}
+	return 0;
 }
 
 struct dir_conn *
@@ -455,6 +736,10 @@ dir_conn_borrow(struct dir_conn_pool *cp, struct dir_op *op)
 		    (unsigned long long)cp->op_timeout_ms, cp->n_conns);
 		return NULL;
 	}
+	if (conn_current(cp, c, op) == -1) {
+		dir_conn_return(cp, &c);
+		return NULL;
+	}
 	conn_prefer(cp, c, op);
 	return c;
 }
@@ -487,7 +772,7 @@ dir_conn_search(struct dir_conn_pool *cp, struct dir_conn *c,
     int *ldap_rc_out)
 {
 	struct timeval tv = ms_tv(cp->op_timeout_ms);
-	const char *what = NULL;
+	const char *what = NULL, *label;
 
 	*res_out = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -498,7 +783,8 @@ dir_conn_search(struct dir_conn_pool *cp, struct dir_conn *c,
 
 		if (c->ld == NULL && conn_open(cp, c, op) == -1)
 			return -1;
-		op->server = cp->servers[c->server].uri;
+		label = c->list->v[c->server].label;
+		op->server = c->list->v[c->server].uri;
 		t0 = now_us();
 		rc = ldap_search_ext_s(c->ld, base, scope, filter, attrs, 0, NULL,
 		    NULL, &tv, sizelimit, &res);
@@ -508,9 +794,10 @@ dir_conn_search(struct dir_conn_pool *cp, struct dir_conn *c,
 			what = pool_printf(op->pool, "search base=\"%s\" "
 			    "filter=%s", base, filter);
 		if (rc_conn_lost(rc)) {
-			fail_ld(op, c->ld, op->server, what, rc);
+			fail_ld(op, c->ld, label, what, rc);
+			op->server = c->list->v[c->server].uri;
 			ldap_msgfree(res);
-			mark_dead(cp, c->server);
+			mark_dead(cp, c->list, c->server);
 			conn_close(c);
 			continue;	/* reconnect once, maybe elsewhere */
 		}
@@ -532,7 +819,8 @@ dir_conn_search(struct dir_conn_pool *cp, struct dir_conn *c,
 			*ldap_rc_out = rc;
 			return 0;
 		}
-		dir_op_fail(op, op->server, what, rc, diag);
+		dir_op_fail(op, label, what, rc, diag);
+		op->server = c->list->v[c->server].uri;
 		ldap_memfree(diag);
 		ldap_msgfree(res);
 		return -1;
@@ -546,6 +834,8 @@ dir_conn_user_bind(struct dir_conn_pool *cp, struct dir_op *op,
 {
 	struct berval cred = { .bv_len = password_len,
 		.bv_val = (char *)(uintptr_t)password };
+	struct dir_conn_servers *l;
+	const char *dns_err;
 	bool bad_cred;
 	size_t server = 0;
 	LDAP *ld;
@@ -554,8 +844,11 @@ dir_conn_user_bind(struct dir_conn_pool *cp, struct dir_op *op,
 		op->error = "empty password refused (it would bind anonymously)";
 		return -1;
 	}
-	ld = connect_range(cp, op, cp->n_servers, true, dn, &cred, &server,
-	    &bad_cred);
+	if (cp->srv != NULL && srv_refresh(cp, op, false, &dns_err) == -1)
+		return -1;
+	l = servers_current(cp);
+	ld = connect_any(cp, &l, op, dn, &cred, &server, &bad_cred);
+	servers_unref(cp, &l);
 	if (ld != NULL) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return 1;

@@ -2,7 +2,13 @@
  * directory/dir_conn.h - libtdir's pool of LDAP connections.
  *
  * pool_size connections, each to the first live server of the URI list
- * (failover in order). A server that fails is marked dead and skipped for
+ * (failover in order). The list is the configured URIs or, with
+ * srv_domain and no URIs, the servers DNS SRV records name (dir_srv.h),
+ * looked up at the first borrow and again when their TTL ran out (kept
+ * at least 1 s, at most a day) or every server failed (then bypassing
+ * the resolver's cache, at most once per retry_dead). When DNS fails and
+ * no list is known, borrowing fails with the DNS error; a list already
+ * known is kept. A server that fails is marked dead and skipped for
  * retry_dead_ms; a connection on a later server moves back to the
  * preferred one when its mark expires and it answers again. TLS (StartTLS
  * on ldap://, or ldaps://) with certificate verification by default,
@@ -42,11 +48,15 @@ struct dir_op {
 	uint64_t latency_us;
 };
 
+struct dir_conn_servers;
+
 /* A borrowed connection. ld is NULL until connected. */
 struct dir_conn {
 	LDAP *ld;
-	size_t server;		/* index into the URI list */
+	size_t server;		/* index into list */
 	bool in_use;
+	struct dir_conn_servers *list;	/* the server list ld was made
+					 * from (a reference) */
 };
 
 /* Flags of dir_conn_search: result codes that are answers, not errors.
@@ -54,10 +64,11 @@ struct dir_conn {
 #define DIR_CONN_SIZELIMIT_OK	0x1	/* partial results are kept */
 #define DIR_CONN_NOSUCHOBJECT_OK 0x2	/* base-scope read of a gone DN */
 
-/* Create the pool (no connection is made yet). password (len bytes) is
- * copied and wiped on free; settings strings are copied. NULL with
- * *err_out (in err_pool) on an empty URI list, too many URIs, a URI
- * libldap rejects, or a bind DN without a password. */
+/* Create the pool (no connection is made yet, no DNS query sent).
+ * password (len bytes) is copied and wiped on free; settings strings are
+ * copied. NULL with *err_out (in err_pool) on neither URIs nor
+ * srv_domain, too many URIs, a URI libldap rejects, a bind DN without a
+ * password, an invalid srv_domain or DNS settings lib/dns refuses. */
 struct dir_conn_pool *dir_conn_pool_new(const struct dir_settings *s,
     const char *password, size_t password_len, dir_clock_fn clock,
     void *clock_arg, struct pool *err_pool, const char **err_out);
@@ -65,7 +76,8 @@ void dir_conn_pool_free(struct dir_conn_pool **cp);
 
 /* Borrow a connection; it may already be connected. Moves it back to a
  * preferred server whose dead mark expired when that server answers.
- * NULL with op->error when none became free within op_timeout_ms. */
+ * NULL with op->error when none became free within op_timeout_ms, or
+ * (discovery) when no server list is known and DNS failed. */
 struct dir_conn *dir_conn_borrow(struct dir_conn_pool *cp, struct dir_op *op);
 /* Give it back (NULL-safe; clears *c). */
 void dir_conn_return(struct dir_conn_pool *cp, struct dir_conn **c);

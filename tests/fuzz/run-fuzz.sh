@@ -16,7 +16,7 @@ fi
 make -s -C "$b" libtcore.a libtdir.a
 flags=$(cd "$b" && MAKEFLAGS='' make --no-print-directory -s -f Makefile -f - print-flags <<'MK'
 print-flags:
-	@echo $(TCORE_CFLAGS) $(LDAP_CFLAGS) '|' $(GNUTLS_LIBS) $(SASL_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(LDAP_LIBS)
+	@echo $(TCORE_CFLAGS) $(LDAP_CFLAGS) '|' $(GNUTLS_LIBS) $(SASL_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(UNBOUND_LIBS) $(LDAP_LIBS)
 MK
 )
 cflags=${flags%%|*}; libs=${flags#*|}

@@ -8,8 +8,11 @@
  * proxyAddresses (SMTP: primary, smtp: secondary, X500:/SIP: ignored),
  * objectGUID as mailbox id, the disabled bit of userAccountControl, nested
  * groups in one LDAP_MATCHING_RULE_IN_CHAIN query, contacts, logins by
- * sAMAccountName and userPrincipalName, user binds, and subtree searches of
- * the domain that come back with continuation references (referrals off).
+ * sAMAccountName and userPrincipalName, user binds, subtree searches of
+ * the domain that come back with continuation references (referrals off),
+ * and discovery of the DC through SRV records the way AD publishes them
+ * (the fixture runs no DNS server of its own, so tests/fixtures/dns.sh
+ * serves the records).
  */
 #include "config.h"
 
@@ -20,8 +23,11 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/dns.h"
 #include "lib/pool.h"
 #include "directory/dir.h"
+#include "tests/integration/itest.h"
+#include "tests/integration/itest_dns.h"
 #include "lib/banned.h"
 
 #define DOM "ad.example.test"
@@ -313,4 +319,61 @@ Test(dir_ad, ldaps_and_hostile_input)
 		cr_assert_eq(dir_lookup_address(d, bad[i], pool, &e, &info),
 		    DIR_NOTFOUND, "input %zu: %s", i, info.error);
 	dir_free(&d);
+}
+
+/* The DNS server of the SRV test, stopped even after a failed assertion. */
+static struct itest_dns *srv_dns;
+static char *srv_dir;
+
+static void
+srv_fini(void)
+{
+	itest_dns_stop(&srv_dns);
+	itest_cleanup_dir(&srv_dir);	/* the suite's t_fini runs next */
+}
+
+Test(dir_ad, dc_discovered_through_srv_records, .fini = srv_fini)
+{
+	const char *uri = env("AD_LDAP_URI"), *ip = uri + strlen("ldap://");
+	const char *records = pool_printf(pool,
+	    "_ldap._tcp." DOM ". 600 IN SRV 0 100 389 dc1." DOM ".\n"
+	    "_ldap._tcp." DOM ". 600 IN SRV 10 100 389 dc2." DOM ".\n"
+	    "dc1." DOM ". 600 IN A %s\n"
+	    "dc2." DOM ". 600 IN A 127.0.0.1\n", ip);
+	const char *servers[2] = { NULL, NULL };
+	struct dns_settings ds;
+	struct dir_settings s;
+	struct dir_info info;
+	struct dir_entry *e = NULL;
+	const char *err = NULL;
+	struct dir *d;
+
+	cr_assert(strncmp(uri, "ldap://", 7) == 0, "%s", uri);
+	srv_dir = itest_tmpdir("dir-ad-srv");
+	cr_assert_not_null(srv_dir);
+	srv_dns = itest_dns_start(srv_dir, records);
+	cr_assert_not_null(srv_dns, "the DNS fixture did not start");
+	servers[0] = srv_dns->server;
+	dns_settings_defaults(&ds);
+	ds.servers = servers;
+	ds.timeout_ms = 3000;
+	dir_settings_defaults(&s);
+	s.srv_domain = DOM;
+	s.dns = &ds;
+	s.base_dn = env("AD_BASEDN");
+	s.ca_file = env("AD_CACERT");
+	s.starttls = true;	/* verified against the DC's address */
+	s.bind_dn = env("AD_BIND_DN");
+	s.bind_password_file = pwfile;
+	s.profile = DIR_PROFILE_AD;
+	d = dir_new(&s, pool, &err);
+	cr_assert_not_null(d, "dir_new: %s", err);
+	e = must_find(d, "alice@" DOM, &info);
+	cr_assert_str_eq(info.server, pool_printf(pool, "%s:389", uri));
+	cr_assert_str_eq(e->login, "alice");
+	cr_assert_eq(dir_check_password(d, "alice", env("AD_USER_PASSWORD"),
+	    strlen(env("AD_USER_PASSWORD")), pool, NULL, &info), DIR_AUTH_OK,
+	    "%s", info.error);
+	dir_free(&d);
+	cr_assert_eq(itest_dns_stop(&srv_dns), 0);
 }

@@ -238,3 +238,31 @@ Test(dir_config, every_key_documented)
 	buf_free(&doc);
 	buf_free(&have);
 }
+
+Test(dir_config, srv_domain_instead_of_uris)
+{
+	struct dir_settings s;
+
+	load_ok("[directory]\nsrv_domain = ad.example.test\n"
+	    "srv_ldaps = yes\nbase_dn = dc=ad,dc=example,dc=test\n");
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_null(s.uris[0]);
+	cr_assert_str_eq(s.srv_domain, "ad.example.test");
+	cr_assert(s.srv_ldaps);
+	cr_assert_null(s.dns, "[dns] is read by the program, not here");
+	load_ok(MINIMAL);
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_null(s.srv_domain);
+	cr_assert_not(s.srv_ldaps);
+}
+
+Test(dir_config, srv_domain_must_be_a_dns_name)
+{
+	const char *e;
+
+	e = load_fails("[directory]\nsrv_domain = ad example\n"
+	    "base_dn = dc=x\n");
+	cr_assert_not_null(strstr(e, "srv_domain"), "%s", e);
+	e = load_fails("[directory]\nsrv_domain = a..b\nbase_dn = dc=x\n");
+	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
+}

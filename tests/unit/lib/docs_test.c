@@ -14,6 +14,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/dns_config.h"
 #include "lib/settings.h"
 #include "lib/banned.h"
 
@@ -71,9 +72,9 @@ check_documented(const struct cfg_section_def *defs, size_t n)
 Test(docs, shared_sections_are_documented)
 {
 	struct cfg_section_def defs[] = { settings_global_def, settings_tls_def,
-		settings_listener_def("DAEMON.listener") };
+		settings_listener_def("DAEMON.listener"), dns_config_def };
 
-	check_documented(defs, 3);
+	check_documented(defs, 4);
 }
 
 Test(docs, the_check_itself_finds_a_missing_key)
