@@ -101,6 +101,25 @@ dup_or(const char *s, const char *fallback)
 	return xstrdup(s != NULL && *s != '\0' ? s : fallback);
 }
 
+/* A copy of the configured accepted domains; none: d keeps NULL and asks
+ * the directory. */
+static void
+accepted_domains_copy(struct dir *d, const char *const *list)
+{
+	size_t n = 0;
+
+	d->accepted_domains = NULL;
+	d->n_accepted_domains = 0;
+	while (list != NULL && list[n] != NULL)
+		n++;
+	if (n == 0)
+		return;
+	d->accepted_domains = xcalloc(n + 1, sizeof(*d->accepted_domains));
+	for (size_t i = 0; i < n; i++)
+		d->accepted_domains[i] = xstrdup(list[i]);
+	d->n_accepted_domains = n;
+}
+
 struct dir *
 dir_new(const struct dir_settings *s, struct pool *err_pool,
     const char **err_out)
@@ -148,6 +167,7 @@ dir_new(const struct dir_settings *s, struct pool *err_pool,
 	d->group_max_depth = s->group_max_depth;
 	d->group_max_members = s->group_max_members;
 	d->result_size_limit = s->result_size_limit;
+	accepted_domains_copy(d, s->accepted_domains);
 	pthread_mutex_init(&d->stats_lock, NULL);
 	return d;
 }
@@ -167,6 +187,9 @@ dir_free(struct dir **dp)
 	free(d->user_base_dn);
 	free(d->group_base_dn);
 	free(d->domain_base_dn);
+	for (size_t i = 0; i < d->n_accepted_domains; i++)
+		free(d->accepted_domains[i]);
+	free(d->accepted_domains);
 	pthread_mutex_destroy(&d->stats_lock);
 	free(d);
 	*dp = NULL;

@@ -67,6 +67,11 @@ struct dir_settings {
 	const char *group_base_dn;	/* not used by lookups yet (the admin
 					 * tool's group listing) */
 	const char *domain_base_dn;	/* accepted domains; NULL: base_dn */
+	const char *const *accepted_domains;	/* NULL or empty: accepted
+					 * domains come from the directory;
+					 * otherwise this list answers them
+					 * without a query (Active Directory
+					 * without the schema extension) */
 	enum dir_profile_kind profile;
 	/* profile overrides: attribute names and filter templates (NULL keeps
 	 * the profile's own); see dir_profile.h for the full list */

@@ -55,6 +55,9 @@ static const struct cfg_key dir_keys[] = {
 	    "base of group listings; empty: base_dn"),
 	CFG_STRING(T, domain_base_dn, "domain_base_dn", "",
 	    "base of accepted domains; empty: base_dn"),
+	CFG_LIST(T, accepted_domains, n_accepted_domains, "accepted_domains",
+	    "", "accepted domains listed here instead of read from the "
+	    "directory; empty: from the directory"),
 	CFG_ENUM(T, profile, "profile", "openldap", profile_words,
 	    "attribute profile: openldap, ad or custom"),
 	CFG_INT(T, pool_size, "pool_size", "4", "1", "64",
@@ -135,6 +138,13 @@ dir_config_check(void *data, const char *instance, struct buf *msg)
 		buf_printf(msg, "base_dn is required");
 		return -1;
 	}
+	for (size_t i = 0; i < d->n_accepted_domains; i++)
+		if (strlen(d->accepted_domains[i]) > DIR_DOMAIN_MAX ||
+		    !dns_name_ok(d->accepted_domains[i])) {
+			buf_printf(msg, "accepted_domains: \"%.100s\" is not a "
+			    "DNS domain name", d->accepted_domains[i]);
+			return -1;
+		}
 	if ((*d->bind_dn == '\0') != (*d->bind_password_file == '\0')) {
 		buf_printf(msg, "bind_dn and bind_password_file go together");
 		return -1;
@@ -186,6 +196,14 @@ dir_config_settings(const struct cfg *c, struct pool *pool,
 	s->user_base_dn = opt(d->user_base_dn);
 	s->group_base_dn = opt(d->group_base_dn);
 	s->domain_base_dn = opt(d->domain_base_dn);
+	if (d->n_accepted_domains > 0) {
+		const char **ad = pool_alloc(pool,
+		    (d->n_accepted_domains + 1) * sizeof(*ad));
+
+		for (size_t i = 0; i < d->n_accepted_domains; i++)
+			ad[i] = d->accepted_domains[i];
+		s->accepted_domains = ad;
+	}
 	s->profile = (enum dir_profile_kind)d->profile;
 	s->pool_size = (unsigned)d->pool_size;
 	s->cache_positive_ttl_ms = d->cache_positive_ttl;

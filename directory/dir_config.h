@@ -38,6 +38,8 @@ struct dir_config {
 	char *user_base_dn;
 	char *group_base_dn;
 	char *domain_base_dn;
+	char **accepted_domains;
+	size_t n_accepted_domains;
 	int profile;			/* enum dir_profile_kind */
 	int64_t pool_size;
 	uint64_t cache_positive_ttl;
@@ -53,7 +55,7 @@ struct dir_config {
 
 /* The [directory] section definition (for cfg_new). Its check refuses
  * neither uris nor srv_domain, an srv_domain that is not a DNS name, a
- * missing base_dn, a URI that is not ldap:// or ldaps://, a
+ * missing base_dn, an accepted domain that is not a DNS name, a URI that is not ldap:// or ldaps://, a
  * bind_dn without bind_password_file (or the reverse) and any override
  * dir_profile_new would refuse, so mistakes fail at start-up with the
  * file and line. */

@@ -31,6 +31,9 @@ struct dir {
 	unsigned group_max_depth;
 	size_t group_max_members;
 	size_t result_size_limit;
+	char **accepted_domains;	/* NULL: from the directory; else
+					 * NULL-terminated */
+	size_t n_accepted_domains;
 	pthread_mutex_t stats_lock;
 	uint64_t round_trips, latency_us_total, tempfails;
 };

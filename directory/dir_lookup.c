@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "lib/pool.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "directory/dir_int.h"
 #include "lib/banned.h"
@@ -152,8 +153,16 @@ dir_domain_accepted(struct dir *d, const char *domain, struct pool *pool,
 
 	dir_op_begin(&op, pool);
 	if (!dir_input_ok(domain, DIR_DOMAIN_MAX) ||
-	    d->prof->filter_domain == NULL)
+	    (d->accepted_domains == NULL && d->prof->filter_domain == NULL))
 		return dir_op_end(d, &op, info, DIR_NOTFOUND, false);
+	if (d->accepted_domains != NULL) {
+		op.server = "configuration";
+		for (size_t i = 0; i < d->n_accepted_domains; i++)
+			if (str_eq_ci(d->accepted_domains[i], domain))
+				return dir_op_end(d, &op, info, DIR_FOUND,
+				    false);
+		return dir_op_end(d, &op, info, DIR_NOTFOUND, false);
+	}
 	if (dir_cache_get(d->cache, DIR_CACHE_DOMAIN, domain, pool, &cv)) {
 		op.server = cv.server;
 		return dir_op_end(d, &op, info, cv.result, true);
@@ -230,6 +239,16 @@ dir_domains(struct dir *d, struct pool *pool, char ***domains_out,
 	dir_op_begin(&op, pool);
 	*domains_out = NULL;
 	*n_out = 0;
+	if (d->accepted_domains != NULL) {
+		list = pool_alloc(pool, (d->n_accepted_domains + 1) *
+		    sizeof(*list));
+		for (n = 0; n < d->n_accepted_domains; n++)
+			list[n] = pool_strdup(pool, d->accepted_domains[n]);
+		op.server = "configuration";
+		*domains_out = list;
+		*n_out = n;
+		return dir_op_end(d, &op, info, DIR_FOUND, false);
+	}
 	if (d->prof->filter_domains == NULL || d->prof->attr_domain == NULL)
 		return dir_op_end(d, &op, info, DIR_NOTFOUND, false);
 	if (dir_cache_get(d->cache, DIR_CACHE_DOMAINS, "*", pool, &cv)) {

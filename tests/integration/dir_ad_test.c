@@ -68,7 +68,8 @@ t_fini(void)
 TestSuite(dir_ad, .init = t_init, .fini = t_fini, .timeout = 60);
 
 static struct dir *
-open_ad(const char *const *overrides, bool ldaps)
+open_ad_domains(const char *const *overrides, bool ldaps,
+    const char *const *accepted_domains)
 {
 	static char *uris[2];
 	struct dir_settings s;
@@ -86,9 +87,16 @@ open_ad(const char *const *overrides, bool ldaps)
 	s.bind_password_file = pwfile;
 	s.profile = DIR_PROFILE_AD;
 	s.overrides = overrides;
+	s.accepted_domains = accepted_domains;
 	d = dir_new(&s, pool, &err);
 	cr_assert_not_null(d, "dir_new: %s", err);
 	return d;
+}
+
+static struct dir *
+open_ad(const char *const *overrides, bool ldaps)
+{
+	return open_ad_domains(overrides, ldaps, NULL);
 }
 
 static struct dir_entry *
@@ -261,6 +269,27 @@ Test(dir_ad, group_size_limit_in_chain)
 	cr_assert_eq(dir_group_members(d, g, pool, &m, &n, &info), DIR_FOUND,
 	    "%s", info.error);
 	cr_assert_eq(n, 2);
+	dir_free(&d);
+}
+
+/* AD has no entry per mail domain: accepted_domains lists them, and the
+ * address lookups still go to the DC. */
+Test(dir_ad, accepted_domains_from_configuration)
+{
+	static const char *const accepted[] = { DOM, NULL };
+	struct dir *d = open_ad_domains(NULL, false, accepted);
+	struct dir_info info;
+	struct dir_entry *e;
+
+	cr_assert_eq(dir_domain_accepted(d, "AD.example.test", pool, &info),
+	    DIR_FOUND);
+	cr_assert_str_eq(info.server, "configuration");
+	cr_assert_eq(info.round_trips, 0);
+	cr_assert_eq(dir_domain_accepted(d, "example.test", pool, &info),
+	    DIR_NOTFOUND);
+	e = must_find(d, "alice@" DOM, &info);
+	cr_assert_eq(e->kind, DIR_KIND_USER);
+	cr_assert_neq(info.round_trips, 0);
 	dir_free(&d);
 }
 

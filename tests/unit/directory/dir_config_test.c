@@ -266,3 +266,25 @@ Test(dir_config, srv_domain_must_be_a_dns_name)
 	e = load_fails("[directory]\nsrv_domain = a..b\nbase_dn = dc=x\n");
 	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
 }
+
+Test(dir_config, accepted_domains_list)
+{
+	struct dir_settings s;
+	const char *e;
+
+	load_ok(MINIMAL);
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_null(s.accepted_domains);
+	cfg_free(&cfg);
+	cfg = cfg_new(&dir_config_def, 1);
+	load_ok(MINIMAL "accepted_domains = example.test, corp.example.test\n");
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_str_eq(s.accepted_domains[0], "example.test");
+	cr_assert_str_eq(s.accepted_domains[1], "corp.example.test");
+	cr_assert_null(s.accepted_domains[2]);
+	e = load_fails(MINIMAL "accepted_domains = example.test, bad/domain\n");
+	cr_assert_not_null(strstr(e, "accepted_domains"), "%s", e);
+	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
+	e = load_fails(MINIMAL "accepted_domains = a..b\n");
+	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
+}

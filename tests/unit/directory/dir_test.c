@@ -403,3 +403,42 @@ Test(dir, names)
 	cr_assert_str_eq(dir_auth_name(DIR_AUTH_TEMPFAIL), "tempfail");
 	cr_assert_str_eq(dir_result_name((enum dir_result)99), "?");
 }
+
+Test(dir, accepted_domains_from_settings_without_a_query, .timeout = 30)
+{
+	static const char *const list[] = { "example.test", "Other.Test",
+		NULL };
+	struct dir_settings s;
+	struct dir *d;
+	const char *err = NULL;
+	struct dir_info info;
+	char **domains = NULL;
+	size_t n = 0;
+	struct dir_entry *e;
+
+	settings(&s);
+	s.accepted_domains = list;
+	d = dir_new(&s, pool, &err);
+	cr_assert_not_null(d, "%s", err);
+	/* the server at the URI refuses connections: any query would be a
+	 * TEMPFAIL, so FOUND and NOTFOUND prove the list answered */
+	cr_assert_eq(dir_domain_accepted(d, "EXAMPLE.test", pool, &info),
+	    DIR_FOUND);
+	cr_assert_str_eq(info.server, "configuration");
+	cr_assert_eq(info.round_trips, 0);
+	cr_assert_eq(dir_domain_accepted(d, "other.test", pool, &info),
+	    DIR_FOUND);
+	cr_assert_eq(dir_domain_accepted(d, "example.test.evil", pool, &info),
+	    DIR_NOTFOUND);
+	cr_assert_eq(dir_domain_accepted(d, "test", pool, &info),
+	    DIR_NOTFOUND);
+	cr_assert_eq(dir_domains(d, pool, &domains, &n, &info), DIR_FOUND);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(domains[0], "example.test");
+	cr_assert_str_eq(domains[1], "Other.Test");
+	cr_assert_null(domains[2]);
+	/* an address lookup still asks the (unreachable) directory */
+	cr_assert_eq(dir_lookup_address(d, "alice@example.test", pool, &e,
+	    &info), DIR_TEMPFAIL);
+	dir_free(&d);
+}
