@@ -659,3 +659,20 @@ itest_srcpath(const char *rel)
 	buf_free(&b);
 	return path;
 }
+
+char *
+itest_env_value(const char *out, const char *name)
+{
+	char prefix[64];
+	const char *p, *end;
+
+	if (snprintf(prefix, sizeof(prefix), "export %s='", name) >=
+	    (int)sizeof(prefix))
+		return NULL;
+	p = strstr(out, prefix);
+	if (p == NULL)
+		return NULL;
+	p += strlen(prefix);
+	end = strchr(p, '\'');
+	return end != NULL ? strndup(p, (size_t)(end - p)) : NULL;
+}

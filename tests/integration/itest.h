@@ -45,6 +45,8 @@ struct itest_slapd {
 	char *ldapconf;		/* LDAPCONF */
 	char *pidfile;		/* SLAPD_PIDFILE */
 	char *log;		/* SLAPD_LOG */
+	char *sasl_uri;		/* LDAP_SASL_URI (ldap://localhost:PORT) when
+				 * slapd accepts GSSAPI binds, else NULL */
 	uint16_t port;		/* of uri */
 	uint16_t ldaps_port;	/* of ldaps_uri */
 	/* "NAME=value" for every exported variable, NULL-terminated: pass it
@@ -142,6 +144,12 @@ int itest_run_split(char *const argv[], char *const envp_extra[],
  * or NULL. Returns the server, or NULL with the script's output on stderr.
  */
 struct itest_slapd *itest_slapd_start(const char *dir, const char *ldif_files);
+/* The same with up to ITEST_SLAPD_EXTRA_MAX "NAME=value" settings for
+ * slapd.sh (NULL-terminated), e.g. SLAPD_KRB5_KEYTAB=..., KRB5_CONFIG=...
+ * and SLAPD_ANON_READ=no. */
+#define ITEST_SLAPD_EXTRA_MAX 8
+struct itest_slapd *itest_slapd_start_env(const char *dir,
+    const char *ldif_files, char *const extra_env[]);
 /* Stop the server (slapd.sh stop) and free *sp; NULL-safe. The data stays
  * in dir. 0, or -1 if the script failed (*sp is freed anyway). */
 int itest_slapd_stop(struct itest_slapd **sp);
@@ -152,6 +160,10 @@ int itest_slapd_halt(struct itest_slapd *s);
 int itest_slapd_resume(struct itest_slapd *s);
 /* itest_slapd_halt, then itest_slapd_resume. */
 int itest_slapd_restart(struct itest_slapd *s);
+
+/* The value of NAME in a fixture script's output of export NAME='value'
+ * lines (values hold no quote), or NULL. Caller frees. */
+char *itest_env_value(const char *out, const char *name);
 
 /* The path of a file in the source tree ("tests/fixtures/slapd.sh"):
  * $TESSERA_SRCDIR/rel, else the source directory this was built from.

@@ -20,21 +20,6 @@
 #include "tests/integration/itest_dns.h"
 #include "lib/banned.h"
 
-static char *
-value_of(const char *out, const char *name)
-{
-	char prefix[64];
-	const char *p, *end;
-
-	snprintf(prefix, sizeof(prefix), "export %s='", name);
-	p = strstr(out, prefix);
-	if (p == NULL)
-		return NULL;
-	p += strlen(prefix);
-	end = strchr(p, '\'');
-	return end != NULL ? strndup(p, (size_t)(end - p)) : NULL;
-}
-
 /* Write records to DIR/records.in; its path (malloc) or NULL. */
 static char *
 write_records(const char *dir, const char *records)
@@ -99,10 +84,10 @@ itest_dns_start(const char *dir, const char *records)
 	if (run_script("start", dir, records, out) == -1)
 		goto out;
 	d = calloc(1, sizeof(*d));
-	d->dir = value_of(buf_cstr(out), "DNS_DIR");
-	d->server = value_of(buf_cstr(out), "DNS_SERVER");
-	d->log = value_of(buf_cstr(out), "DNS_LOG");
-	port = value_of(buf_cstr(out), "DNS_PORT");
+	d->dir = itest_env_value(buf_cstr(out), "DNS_DIR");
+	d->server = itest_env_value(buf_cstr(out), "DNS_SERVER");
+	d->log = itest_env_value(buf_cstr(out), "DNS_LOG");
+	port = itest_env_value(buf_cstr(out), "DNS_PORT");
 	if (d->dir == NULL || d->server == NULL || d->log == NULL ||
 	    port == NULL || parse_u64(port, strlen(port), 65535, &v) == -1) {
 		fprintf(stderr, "dns.sh start printed no usable env:\n%s\n",

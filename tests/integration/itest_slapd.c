@@ -20,7 +20,7 @@
 #include "lib/banned.h"
 
 #define ITEST_SCRIPT_TIMEOUT_MS 60000
-/* slapd.sh exports 11 variables; room for a few more. */
+/* slapd.sh exports 11 or 12 variables; room for a few more. */
 #define ITEST_SLAPD_ENV_MAX 32
 
 static void
@@ -39,6 +39,7 @@ slapd_clear(struct itest_slapd *s)
 	free(s->ldapconf);
 	free(s->pidfile);
 	free(s->log);
+	free(s->sasl_uri);
 	for (e = s->env; e != NULL && *e != NULL; e++)
 		free(*e);
 	free(s->env);
@@ -78,6 +79,7 @@ slapd_parse_line(struct itest_slapd *s, const char *line, size_t len,
 		{ "LDAPCONF", offsetof(struct itest_slapd, ldapconf) },
 		{ "SLAPD_PIDFILE", offsetof(struct itest_slapd, pidfile) },
 		{ "SLAPD_LOG", offsetof(struct itest_slapd, log) },
+		{ "LDAP_SASL_URI", offsetof(struct itest_slapd, sasl_uri) },
 	};
 	const char *name, *eq, *val, *end = line + len;
 	size_t i, nlen, vlen;
@@ -180,18 +182,28 @@ slapd_script(const char *cmd, const char *dir, char *const envp_extra[],
 /* slapd.sh start DIR into s (cleared first). */
 static int
 slapd_start_into(struct itest_slapd *s, const char *dir,
-    const char *ldif_files)
+    const char *ldif_files, char *const extra_env[])
 {
 	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
 	struct buf *ldif = buf_new(256, ITEST_OUTPUT_MAX);
 	char *dir_copy = xstrdup(dir);
-	char *envp[] = { "SLAPD_LDIF", "SLAPD_LDAPS_PORT", NULL };
+	char *envp[ITEST_SLAPD_EXTRA_MAX + 3] = { "SLAPD_LDIF",
+		"SLAPD_LDAPS_PORT", NULL };
+	size_t n = 2;
 	int rc = -1;
 
 	if (ldif_files != NULL) {
 		if (buf_printf(ldif, "SLAPD_LDIF=%s", ldif_files) == -1)
 			goto out;
 		envp[0] = (char *)buf_cstr(ldif);
+	}
+	for (size_t i = 0; extra_env != NULL && extra_env[i] != NULL; i++) {
+		if (i == ITEST_SLAPD_EXTRA_MAX) {
+			fprintf(stderr, "itest: more than %d variables for "
+			    "slapd.sh\n", ITEST_SLAPD_EXTRA_MAX);
+			goto out;
+		}
+		envp[n++] = extra_env[i];
 	}
 	slapd_clear(s);
 	if (slapd_script("start", dir_copy, envp, out) == 0)
@@ -212,9 +224,16 @@ out:
 struct itest_slapd *
 itest_slapd_start(const char *dir, const char *ldif_files)
 {
+	return itest_slapd_start_env(dir, ldif_files, NULL);
+}
+
+struct itest_slapd *
+itest_slapd_start_env(const char *dir, const char *ldif_files,
+    char *const extra_env[])
+{
 	struct itest_slapd *s = xmalloc(sizeof(*s));
 
-	if (slapd_start_into(s, dir, ldif_files) == -1) {
+	if (slapd_start_into(s, dir, ldif_files, extra_env) == -1) {
 		/* It may have started before the env went wrong. */
 		slapd_script("stop", dir, NULL, NULL);
 		slapd_clear(s);
@@ -237,7 +256,7 @@ itest_slapd_resume(struct itest_slapd *s)
 {
 	if (s == NULL || s->dir == NULL)
 		return -1;
-	return slapd_start_into(s, s->dir, NULL);
+	return slapd_start_into(s, s->dir, NULL, NULL);
 }
 
 int
