@@ -134,6 +134,17 @@ dir_new(const struct dir_settings *s, struct pool *err_pool,
 		*err_out = "base_dn is not set";
 		return NULL;
 	}
+	if (s->bind_method == DIR_BIND_GSSAPI) {
+		if (s->bind_keytab == NULL) {
+			*err_out = "GSSAPI bind without bind_keytab";
+			return NULL;
+		}
+		if (s->bind_dn != NULL || s->bind_password_file != NULL) {
+			*err_out = "GSSAPI bind takes no bind_dn or "
+			    "bind_password_file";
+			return NULL;
+		}
+	}
 	if (s->bind_dn != NULL && s->bind_password_file == NULL) {
 		*err_out = "bind_dn is set without bind_password_file";
 		return NULL;

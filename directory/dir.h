@@ -30,6 +30,10 @@ enum dir_sender_policy {
 
 enum dir_profile_kind { DIR_PROFILE_OPENLDAP, DIR_PROFILE_AD, DIR_PROFILE_CUSTOM };
 
+/* How the lookup process binds: simple (bind_dn and its password file, or
+ * anonymous without bind_dn) or SASL/GSSAPI from a keytab of its own. */
+enum dir_bind_method { DIR_BIND_SIMPLE, DIR_BIND_GSSAPI };
+
 /* Result of a password check. RECEIVE_ONLY and DISABLED accounts never
  * log in, whatever the password. */
 enum dir_auth {
@@ -57,6 +61,13 @@ struct dir_settings {
 	const char *ca_file;
 	const char *bind_dn;		/* NULL: anonymous */
 	const char *bind_password_file;	/* read once at dir_new */
+	enum dir_bind_method bind_method;
+	const char *bind_keytab;	/* GSSAPI: the service's keytab */
+	const char *bind_principal;	/* GSSAPI: its principal; NULL: the
+					 * keytab's first. The server host is
+					 * each URI's host as written (name
+					 * hosts as their service principals
+					 * do, e.g. ldap://dc1.example.com) */
 	uint64_t connect_timeout_ms;
 	uint64_t op_timeout_ms;
 	uint64_t retry_dead_ms;		/* skip a dead server this long */
@@ -153,7 +164,11 @@ struct dir;
 #define DIR_LOGIN_MAX 256
 #define DIR_DOMAIN_MAX 255
 
-/* Open (lazily: no connection is made yet). NULL with *err_out (allocated
+/* Open (lazily: no connection is made yet). The process must ignore
+ * SIGPIPE (the daemons do, lib/server.c): SASL's security layer writes to
+ * a server that went away without MSG_NOSIGNAL. With bind_method GSSAPI,
+ * dir_new sets KRB5_CLIENT_KTNAME and KRB5CCNAME for the process (see
+ * dir_gss.h), so call it while the process is single-threaded. NULL with *err_out (allocated
  * in err_pool) on bad settings: no URI, no base DN, bad profile override
  * or template, unreadable or empty password file. */
 struct dir *dir_new(const struct dir_settings *s, struct pool *err_pool,

@@ -22,6 +22,7 @@
 
 static const char *const profile_words[] = { "openldap", "ad", "custom",
 	NULL };
+static const char *const bind_words[] = { "simple", "gssapi", NULL };
 
 #define T struct dir_config
 #define OVERRIDE_KEY(name, type, doc) \
@@ -42,6 +43,12 @@ static const struct cfg_key dir_keys[] = {
 	    "anonymous"),
 	CFG_STRING(T, bind_password_file, "bind_password_file", "",
 	    "file holding the service account password"),
+	CFG_ENUM(T, bind_method, "bind_method", "simple", bind_words,
+	    "simple (bind_dn, or anonymous) or gssapi (Kerberos keytab)"),
+	CFG_STRING(T, bind_keytab, "bind_keytab", "", "gssapi: the keytab "
+	    "of the lookup process's principal"),
+	CFG_STRING(T, bind_principal, "bind_principal", "", "gssapi: that "
+	    "principal; empty: the keytab's first"),
 	CFG_TIME(T, connect_timeout, "connect_timeout", "5s", "100ms", "5m",
 	    "TCP connect and TLS handshake timeout"),
 	CFG_TIME(T, op_timeout, "op_timeout", "5s", "100ms", "10m",
@@ -145,6 +152,21 @@ dir_config_check(void *data, const char *instance, struct buf *msg)
 			    "DNS domain name", d->accepted_domains[i]);
 			return -1;
 		}
+	if (d->bind_method == DIR_BIND_GSSAPI) {
+		if (*d->bind_keytab == '\0') {
+			buf_printf(msg, "bind_method = gssapi needs bind_keytab");
+			return -1;
+		}
+		if (*d->bind_dn != '\0' || *d->bind_password_file != '\0') {
+			buf_printf(msg, "bind_method = gssapi takes no bind_dn "
+			    "or bind_password_file");
+			return -1;
+		}
+	} else if (*d->bind_keytab != '\0' || *d->bind_principal != '\0') {
+		buf_printf(msg, "bind_keytab and bind_principal need "
+		    "bind_method = gssapi");
+		return -1;
+	}
 	if ((*d->bind_dn == '\0') != (*d->bind_password_file == '\0')) {
 		buf_printf(msg, "bind_dn and bind_password_file go together");
 		return -1;
@@ -189,6 +211,9 @@ dir_config_settings(const struct cfg *c, struct pool *pool,
 	s->ca_file = opt(d->ca_file);
 	s->bind_dn = opt(d->bind_dn);
 	s->bind_password_file = opt(d->bind_password_file);
+	s->bind_method = (enum dir_bind_method)d->bind_method;
+	s->bind_keytab = opt(d->bind_keytab);
+	s->bind_principal = opt(d->bind_principal);
 	s->connect_timeout_ms = d->connect_timeout;
 	s->op_timeout_ms = d->op_timeout;
 	s->retry_dead_ms = d->retry_dead;

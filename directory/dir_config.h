@@ -31,6 +31,9 @@ struct dir_config {
 	char *ca_file;
 	char *bind_dn;
 	char *bind_password_file;
+	int bind_method;		/* enum dir_bind_method */
+	char *bind_keytab;
+	char *bind_principal;
 	uint64_t connect_timeout;
 	uint64_t op_timeout;
 	uint64_t retry_dead;

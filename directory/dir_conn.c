@@ -31,6 +31,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "directory/dir_conn.h"
+#include "directory/dir_gss.h"
 #include "directory/dir_srv.h"
 #include "lib/banned.h"
 
@@ -72,6 +73,7 @@ struct dir_conn_pool {
 	char *ca_file;
 	char *bind_dn;
 	struct berval cred;		/* secret, wiped on free */
+	bool gss;			/* GSSAPI service binds (dir_gss.h) */
 	uint64_t connect_timeout_ms, op_timeout_ms, retry_dead_ms;
 	dir_clock_fn clock;
 	void *clock_arg;
@@ -245,10 +247,14 @@ dir_conn_pool_new(const struct dir_settings *s, const char *password,
 		*err_out = "bind password too long";
 		return NULL;
 	}
+	if (s->bind_method == DIR_BIND_GSSAPI && dir_gss_setup(s->bind_keytab,
+	    s->bind_principal, err_pool, err_out) == -1)
+		return NULL;
 	if (n == 0 && (srv = dir_srv_new(s->srv_domain, s->srv_ldaps, s->dns,
 	    err_pool, err_out)) == NULL)
 		return NULL;
 	cp = xmalloc(sizeof(*cp));
+	cp->gss = s->bind_method == DIR_BIND_GSSAPI;
 	pthread_mutex_init(&cp->lock, NULL);
 	pthread_mutex_init(&cp->srv_lock, NULL);
 	cp->srv = srv;
@@ -404,7 +410,12 @@ connect_one(struct dir_conn_pool *cp, const struct server *sv,
 		rc = ldap_start_tls_s(ld, NULL, NULL);
 		op->round_trips++;
 	}
-	if (rc == LDAP_SUCCESS && dn != NULL) {
+	if (rc == LDAP_SUCCESS && cp->gss && cred == &cp->cred) {
+		/* the service's own bind (callers pass cp->cred for it) */
+		what = "GSSAPI bind";
+		rc = dir_gss_bind(ld);
+		op->round_trips++;
+	} else if (rc == LDAP_SUCCESS && dn != NULL) {
 		struct berval *servercred = NULL;
 
 		what = "bind";

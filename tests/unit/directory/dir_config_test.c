@@ -288,3 +288,27 @@ Test(dir_config, accepted_domains_list)
 	e = load_fails(MINIMAL "accepted_domains = a..b\n");
 	cr_assert_not_null(strstr(e, "not a DNS domain name"), "%s", e);
 }
+
+Test(dir_config, gssapi_bind_keys)
+{
+	struct dir_settings s;
+	const char *e;
+
+	load_ok(MINIMAL "bind_method = gssapi\n"
+	    "bind_keytab = /etc/tessera/dir.keytab\n"
+	    "bind_principal = tessera-dir@EXAMPLE.TEST\n");
+	dir_config_settings(cfg, pool, &s);
+	cr_assert_eq(s.bind_method, DIR_BIND_GSSAPI);
+	cr_assert_str_eq(s.bind_keytab, "/etc/tessera/dir.keytab");
+	cr_assert_str_eq(s.bind_principal, "tessera-dir@EXAMPLE.TEST");
+	cr_assert_null(s.bind_dn);
+	e = load_fails(MINIMAL "bind_method = gssapi\n");
+	cr_assert_not_null(strstr(e, "needs bind_keytab"), "%s", e);
+	e = load_fails(MINIMAL "bind_method = gssapi\nbind_keytab = /k\n"
+	    "bind_dn = cn=svc\nbind_password_file = /p\n");
+	cr_assert_not_null(strstr(e, "takes no bind_dn"), "%s", e);
+	e = load_fails(MINIMAL "bind_keytab = /k\n");
+	cr_assert_not_null(strstr(e, "need bind_method = gssapi"), "%s", e);
+	e = load_fails(MINIMAL "bind_method = kerberos\n");
+	cr_assert_not_null(strstr(e, "bind_method"), "%s", e);
+}
