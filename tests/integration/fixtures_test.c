@@ -906,10 +906,14 @@ start_demo(uint16_t *ports, const char *log)
 	char *script = itest_srcpath("tests/fixtures/demo.sh");
 	char *top = itest_srcpath(".");
 	char *state = tmp_path("demo");
-	char e1[64], e2[64], e3[4200];
-	char *env[] = { e1, e2, e3, NULL };
+	char e1[64], e2[64], e3[4200], e4[64];
+	char *env[] = { e1, e2, e3, e4, NULL };
 	char *argv[] = { "sh", script, top, "/nonexistent-builddir", NULL };
+	uint16_t kdc_port = itest_free_port();
 
+	cr_assert_neq(kdc_port, 0);
+	cr_assert_eq(str_printf(e4, sizeof(e4), "DEMO_KDC_PORT=%u",
+	    (unsigned)kdc_port), 0);
 	cr_assert_eq(str_printf(e1, sizeof(e1), "DEMO_LDAP_PORT=%u",
 	    (unsigned)ports[0]), 0);
 	cr_assert_eq(str_printf(e2, sizeof(e2), "DEMO_LDAPS_PORT=%u",
@@ -937,6 +941,10 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	    fx.proc, "the demo did not get ready");
 	cr_assert(out_has("ldap://127.0.0.1:"));
 	cr_assert(out_has("bind DN\tcn=admin,dc=example,dc=test"));
+	/* the Kerberos sign-on it shows was made before it was shown */
+	cr_assert(out_has("gives uid=alice,ou=people,dc=example,dc=test"),
+	    "%s", buf_cstr(fx.out));
+	cr_assert(out_has("Kerberos: MIT KDC for realm DEMO.TEST"));
 
 	/* the example command, as printed, works */
 	line = strstr(buf_cstr(fx.out), "\n  LDAPTLS_CACERT=");
@@ -960,6 +968,7 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	ITEST_ASSERT(!itest_alive(fx.proc), fx.proc, "demo ignored SIGINT");
 	cr_assert_eq(fx.proc->status, 130);
 	cr_assert(wait_file_has(log, "stopped slapd", 1000));
+	cr_assert(wait_file_has(log, "stopped the KDC", 1000));
 	cr_assert_eq(itest_connect("127.0.0.1", ports[0], 500), -1);
 	status_dir = tmp_path("demo/slapd");
 	status[3] = status_dir;
