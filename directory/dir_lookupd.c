@@ -405,6 +405,7 @@ static void
 drain_clients(struct dir_lookupd *l)
 {
 	pthread_mutex_lock(&l->mu);
+	log_info("stopping: closing %u client connections", l->n_clients);
 	for (struct client *c = l->clients; c != NULL; c = c->next)
 		(void)shutdown(c->fd, SHUT_RDWR);
 	while (l->n_clients > 0)
@@ -452,7 +453,6 @@ dir_lookupd_run(struct dir_lookupd *l)
 			break;
 		}
 	}
-	log_info("stopping: closing %u client connections", l->n_clients);
 	drain_clients(l);
 	{
 		struct signalfd_siginfo si;

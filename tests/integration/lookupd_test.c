@@ -22,12 +22,21 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/ipc.h"
+#include "lib/cfg.h"
+#include "lib/dns_config.h"
+#include "lib/log.h"
 #include "lib/pool.h"
+#include "lib/server.h"
+#include "lib/settings.h"
+#include "directory/dir_config.h"
+#include "directory/dir_lookupd.h"
 #include "directory/dir.h"
 #include "directory/dir_client.h"
 #include "directory/dir_proto.h"
@@ -170,9 +179,9 @@ lk_run(struct lk *l)
 }
 
 /* Write a configuration for uri with extra [directory] and [lookup]
- * lines and start the lookup process. */
+ * lines (the lookup process not started yet). */
 static void
-lk_start(struct lk *l, const char *uri, const char *dir_extra,
+lk_config(struct lk *l, const char *uri, const char *dir_extra,
     const char *lookup_extra)
 {
 	char *text = NULL;
@@ -198,13 +207,21 @@ lk_start(struct lk *l, const char *uri, const char *dir_extra,
 	    lookup_extra ? lookup_extra : ""), 0);
 	write_file(l->conf, text);
 	free(text);
+}
+
+/* lk_config, then start tessera-lookupd. */
+static void
+lk_start(struct lk *l, const char *uri, const char *dir_extra,
+    const char *lookup_extra)
+{
+	lk_config(l, uri, dir_extra, lookup_extra);
 	lk_run(l);
 }
 
 static void
 lk_stop(struct lk *l)
 {
-	int st = itest_stop(&l->p, 5000);
+	int st = l->p != NULL ? itest_stop(&l->p, 5000) : 0;
 
 	cr_expect_eq(st, 0, "tessera-lookupd exit status %d", st);
 	itest_cleanup_dir(&l->dir);
@@ -1022,4 +1039,110 @@ Test(lookupd, bad_configuration_and_usage)
 	free(conf);
 	free(bin);
 	itest_cleanup_dir(&dir);
+}
+
+/* A daemon master (lib/server.h) with the lookup process as its
+ * supervised child, as mtad and accessd will run it. Never returns. */
+static void
+run_master(const struct lk *l, const char *user)
+{
+	struct cfg_section_def defs[] = { settings_global_def, dns_config_def,
+		dir_config_def, dir_lookup_config_def };
+	struct cfg *c = cfg_new(defs, 4);
+	struct dir_lookupd_child lc = { .daemon = "testd" };
+	struct server_child_cfg child = { .name = "lookup",
+		.run = dir_lookupd_child_run, .ctx = &lc, .user = user };
+	struct server_cfg sc = { .session_user = user, .children = &child,
+		.n_children = 1, .restart_min_ms = 100, .grace_ms = 500,
+		.log_ident = "testd" };
+	struct server *srv;
+	const char *err;
+	int fd = open(l->log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+	if (fd == -1 || dup2(fd, 2) == -1)
+		_exit(3);
+	log_init("testd", LOG_DEST_STDERR, LOG_FORMAT_TEXT, LOG_LEVEL_DEBUG);
+	if (cfg_load_file(c, l->conf, NULL) == -1)
+		_exit(2);
+	lc.cfg = c;
+	srv = server_new(&sc, &err);
+	if (srv == NULL || server_listen(srv, &err) == -1) {
+		log_error("server: %s", err);
+		_exit(2);
+	}
+	_exit(server_run(srv) == 0 ? 0 : 1);
+}
+
+/* The pid of the process listening at path, 0 if none. */
+static pid_t
+listener_pid(const char *path)
+{
+	struct ucred cred = { .pid = 0 };
+	socklen_t len = sizeof(cred);
+	int fd = raw_connect(path);
+
+	if (fd == -1)
+		return 0;
+	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	close(fd);
+	return cred.pid;
+}
+
+static pid_t
+wait_listener(const char *path, pid_t not, int wait_ms)
+{
+	uint64_t t0 = now_ms();
+	pid_t pid;
+
+	while ((pid = listener_pid(path)) == 0 || pid == not) {
+		if (now_ms() - t0 > (uint64_t)wait_ms)
+			return 0;
+		usleep(20 * 1000);
+	}
+	return pid;
+}
+
+Test(lookupd, supervised_child_of_a_daemon_master)
+{
+	struct lk l;
+	struct dir_client *c;
+	struct dir_entry *e;
+	struct dir_info info;
+	const char *user = "nobody";
+	pid_t master, first, second;
+	int st;
+
+	if (!is_root())
+		user = getpwuid(geteuid())->pw_name;
+	lk_config(&l, shared_uri(), NULL, NULL);
+	free(l.sock);
+	cr_assert_geq(asprintf(&l.sock, "%s/testd-lookup.sock", l.dir), 0);
+	master = fork();
+	cr_assert_neq(master, -1);
+	if (master == 0)
+		run_master(&l, user);
+	first = wait_listener(l.sock, 0, 10000);
+	ITEST_ASSERT_LOG(first != 0 && first != master, l.log,
+	    "no lookup child listens at %s", l.sock);
+	c = client_for(&l);
+	cr_assert_eq(dir_client_lookup_address(c, "alice@example.test", pool,
+	    &e, &info), DIR_FOUND, "%s", info.error);
+	/* the lookup process crashes: the master starts a new one */
+	cr_assert_eq(kill(first, SIGKILL), 0);
+	second = wait_listener(l.sock, first, 10000);
+	ITEST_ASSERT_LOG(second != 0, l.log, "the lookup child was not "
+	    "restarted");
+	cr_assert_eq(dir_client_lookup_address(c, "bob@example.test", pool, &e,
+	    &info), DIR_FOUND, "%s", info.error);
+	ITEST_ASSERT_LOG(log_has(&l, "child started name=lookup", 0), l.log,
+	    "no start line");
+	/* the master's stop ends the child, which removes its socket */
+	cr_assert_eq(kill(master, SIGTERM), 0);
+	cr_assert_eq(waitpid(master, &st, 0), master);
+	ITEST_ASSERT_LOG(WIFEXITED(st) && WEXITSTATUS(st) == 0, l.log,
+	    "master status %d", st);
+	cr_assert_eq(kill(second, 0), -1, "the lookup child still runs");
+	cr_assert_eq(access(l.sock, F_OK), -1, "socket left behind");
+	dir_client_free(&c);
+	lk_stop(&l);
 }
