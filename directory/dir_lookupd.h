@@ -18,8 +18,9 @@
  *	struct server_child_cfg child = { .name = "lookup",
  *	    .run = dir_lookupd_child_run, .ctx = &lc,
  *	    .user = global->directory_user, .group = global->user };
- * The child drops to tessera-dir with the session user's group (so a
- * socket of mode 0660 is open to the sessions and to nobody else), reads
+ * The child drops to tessera-dir with the session user's primary group
+ * (named like the user on Debian; so a socket of mode 0660 is open to the
+ * sessions and to nobody else), reads
  * the bind password file itself, binds the socket and serves until the
  * master's SIGTERM; a crash is restarted by the master. Sessions reach it
  * with dir_client (dir_client.h), built from the same configuration.
