@@ -427,6 +427,9 @@ dir_lookupd_run(struct dir_lookupd *l)
 	sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd == -1)
 		log_fatal_errno("signalfd");
+	/* a directory server gone away must not kill us when SASL's security
+	 * layer (GSSAPI binds) writes to it (see dir_new) */
+	signal(SIGPIPE, SIG_IGN);
 	log_info("listening socket=%s max_clients=%u", l->path,
 	    l->s.max_clients);
 	for (;;) {
