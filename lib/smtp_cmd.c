@@ -196,12 +196,17 @@ auth(struct cmd_ctx *c)
 		c->cmd->arg2 = pool_strdup(c->p, "=");
 		return 0;
 	}
+	/* base64: alphabet, then at most two "=" of padding */
 	for (i = 0; i < n; i++) {
 		char ch = sp[i];
 
+		if (ch == '=' && i + 2 >= n && i > 0 && (i + 1 == n ||
+		    sp[i + 1] == '='))
+			continue;
 		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' ||
-		    (ch == '=' && i + 2 >= n)))
+		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/'))
+			return syntax(c->err, "Bad initial response");
+		if (i > 0 && sp[i - 1] == '=')
 			return syntax(c->err, "Bad initial response");
 	}
 	if (n == 0 || n % 4 != 0)
