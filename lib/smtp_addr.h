@@ -25,8 +25,8 @@ struct smtp_path {
 	char *local;		/* local part, quoting undone; "" for <> */
 	char *domain;		/* domain as written ("[1.2.3.4]" for a
 				 * literal); NULL for <> and <Postmaster> */
-	char *domain_ascii;	/* domain with A-labels, lower case; NULL
-				 * as domain */
+	char *domain_ascii;	/* domain with A-labels, lower case; a
+				 * literal as written; NULL as domain */
 	char *addr;		/* local@domain, local part quoted again only
 				 * where needed; "" for <>, "Postmaster" */
 };
