@@ -105,27 +105,14 @@ mail_rcpt(struct cmd_ctx *c, const char *kw, unsigned flags,
 static int
 mail(struct cmd_ctx *c)
 {
-	const struct smtp_error utf8_err = { 553, "5.6.7",
-	    "Non-ASCII address requires SMTPUTF8" };
-	struct smtp_error first = { 0 };
-	struct smtp_error *keep = c->err;
-	int rc;
-
 	/* UTF-8 in the path is allowed only by SMTPUTF8, which follows the
 	 * path (RFC 6531 3.4): parse leniently, then check. */
-	c->err = &first;
-	rc = mail_rcpt(c, "FROM:", SMTP_PATH_SENDER | SMTP_PATH_UTF8,
-	    "Syntax: MAIL FROM:<address>");
-	c->err = keep;
-	if (rc == -1) {
-		smtp_error_set(c->err, first.code, first.enh, first.text);
+	if (mail_rcpt(c, "FROM:", SMTP_PATH_SENDER | SMTP_PATH_UTF8,
+	    "Syntax: MAIL FROM:<address>") == -1)
 		return -1;
-	}
-	if (c->cmd->path.is_utf8 && !c->cmd->mail.smtputf8) {
-		smtp_error_set(c->err, utf8_err.code, utf8_err.enh,
-		    utf8_err.text);
-		return -1;
-	}
+	if (c->cmd->path.is_utf8 && !c->cmd->mail.smtputf8)
+		return smtp_error_set(c->err, 553, "5.6.7",
+		    "Non-ASCII address requires SMTPUTF8");
 	return 0;
 }
 

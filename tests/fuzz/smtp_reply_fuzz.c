@@ -33,7 +33,8 @@ reread(const struct smtp_reply *r, const struct smtp_limits *lim)
 	int rc = 0;
 
 	for (size_t i = 0; i < r->text->len; i++)
-		if (r->text->data[i] < 32 && r->text->data[i] != '\n')
+		if ((r->text->data[i] < 32 && r->text->data[i] != '\n') ||
+		    r->text->data[i] == 127)
 			goto done;
 	if (smtp_reply_format(b, r->code, r->enh[0] ? r->enh : NULL,
 	    buf_cstr(r->text)) != 0)
