@@ -190,6 +190,23 @@ done:
 	return rc;
 }
 
+/* Whether every label of a NUL-terminated ASCII domain is LDH. */
+static bool
+ascii_domain_ok(const char *z)
+{
+	const char *dot;
+
+	for (;;) {
+		dot = strchr(z, '.');
+		if (!ldh_label_ok(z, dot != NULL ? (size_t)(dot - z) :
+		    strlen(z)))
+			return false;
+		if (dot == NULL)
+			return true;
+		z = dot + 1;
+	}
+}
+
 static int
 why(const char **why_out, const char *text)
 {
@@ -226,6 +243,11 @@ smtp_domain_check(struct pool *p, const char *d, size_t len,
 		if (!has_8bit(d + start, i - start) &&
 		    !ldh_label_ok(d + start, i - start))
 			return why(why_out, "bad label in domain");
+		/* RFC 5891 4.2.3.1: no hyphen first, last, or in 3 and 4 */
+		if (i > start && (d[start] == '-' || d[i - 1] == '-' ||
+		    (i - start >= 4 && d[start + 2] == '-' &&
+		    d[start + 3] == '-' && has_8bit(d + start, i - start))))
+			return why(why_out, "bad label in domain");
 		if (i - start == 0)
 			return why(why_out, "empty label in domain");
 		start = i + 1;
@@ -243,6 +265,8 @@ smtp_domain_check(struct pool *p, const char *d, size_t len,
 		}
 		z = pool_strdup(p, a);
 		free(a);
+		if (!ascii_domain_ok(z))
+			return why(why_out, "invalid internationalized domain");
 	}
 	if (ascii_out != NULL)
 		*ascii_out = z;

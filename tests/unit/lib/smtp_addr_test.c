@@ -367,10 +367,26 @@ Test(smtp_addr, idna_labels_checked)
 	    NULL, NULL), -1);
 	cr_assert_eq(smtp_domain_check(pool, "xn--abc-.example", 16, &lim,
 	    false, NULL, NULL), -1);
-	/* a U-label IDNA forbids (U+2615 is fine, U+00AD soft hyphen not) */
+	/* code points IDNA2008 forbids: soft hyphen (UTS 46 would map it
+	 * away), a symbol (U+2615), "_" */
 	cr_assert_eq(smtp_domain_check(pool, "a\xc2\xad" "b.example", 12, &lim,
 	    true, NULL, NULL), -1);
-	cr_assert_eq(smtp_domain_check(pool, "b\xc3\xbc" "cher.example", 13,
+	cr_assert_eq(smtp_domain_check(pool, "\xe2\x98\x95.example", 11, &lim,
+	    true, NULL, NULL), -1);
+	cr_assert_eq(smtp_domain_check(pool, "a_\xc3\xb6.example", 12, &lim,
+	    true, NULL, NULL), -1);
+	/* hyphens where RFC 5891 forbids them in U-labels */
+	cr_assert_eq(smtp_domain_check(pool, "\xc3\xb6-.example", 11, &lim,
+	    true, NULL, NULL), -1);
+	cr_assert_eq(smtp_domain_check(pool, "-\xc3\xb6.example", 11, &lim,
+	    true, NULL, NULL), -1);
+	cr_assert_eq(smtp_domain_check(pool, "ab--\xc3\xb6.example", 14, &lim,
+	    true, NULL, NULL), -1);
+	/* ASCII upper case is folded before IDNA, so this is fine */
+	cr_assert_eq(smtp_domain_check(pool, "B\xc3\xbc" "cher.example", 15,
+	    &lim, true, &ascii, NULL), 0);
+	cr_assert_str_eq(ascii, "xn--bcher-kva.example");
+	cr_assert_eq(smtp_domain_check(pool, "b\xc3\xbc" "cher.example", 15,
 	    &lim, false, NULL, NULL), -1);
 }
 
