@@ -7,6 +7,8 @@
  *  - an accepted line starts with the verb's name (case ignored), its
  *    MAIL/RCPT path has an address that parses again to the same
  *    address, and ENVID/ORCPT/AUTH values survive an xtext round trip;
+ *  - a MAIL/RCPT line written back by smtp_cmd_write_* parses to the
+ *    same address and parameters;
  *  - a rejected line gets one of the documented replies (500 5.5.2,
  *    501 5.5.4/5.1.7/5.1.3, 502 5.5.1, 552 5.3.4, 553 5.6.7, 555 5.5.4)
  *    with a valid enhanced code, and that reply formats.
@@ -20,6 +22,7 @@
 #include "lib/buf.h"
 #include "lib/pool.h"
 #include "lib/smtp_cmd.h"
+#include "lib/smtp_cmd_write.h"
 #include "lib/smtp_reply.h"
 #include "lib/smtp_xtext.h"
 #include "lib/banned.h"
@@ -65,6 +68,45 @@ check_path(struct pool *p, const struct smtp_cmd *cmd,
 	    strcmp(again.addr, pa->addr) != 0 ||
 	    strcmp(again.local, pa->local) != 0)
 		abort();
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+static void
+check_write(struct pool *p, const struct smtp_cmd *a,
+    const struct smtp_limits *lim, const struct smtp_cmd_opts *opts)
+{
+	struct buf *out = buf_new(256, 1 << 20);
+	struct smtp_limits big = *lim;
+	struct smtp_cmd b;
+	int rc;
+
+	if (a->verb == SMTP_CMD_MAIL)
+		rc = smtp_cmd_write_mail(out, a->path.addr, &a->mail,
+		    opts->ext);
+	else
+		rc = smtp_cmd_write_rcpt(out, a->path.addr, &a->rcpt,
+		    opts->ext);
+	big.cmd_line_max = big.path_max = big.local_max = (size_t)1 << 20;
+	if (rc != 0 || out->len < 2 || smtp_cmd_parse(p, buf_cstr(out),
+	    out->len - 2, &big, opts, &b, NULL) != 0)
+		abort();
+	if (strcmp(a->path.addr, b.path.addr) != 0 ||
+	    a->mail.has_size != b.mail.has_size ||
+	    a->mail.size != b.mail.size || a->mail.body != b.mail.body ||
+	    a->mail.smtputf8 != b.mail.smtputf8 || a->mail.ret != b.mail.ret ||
+	    !str_same(a->mail.envid, b.mail.envid) ||
+	    !str_same(a->mail.auth, b.mail.auth) ||
+	    a->rcpt.notify != b.rcpt.notify ||
+	    !str_same(a->rcpt.orcpt, b.rcpt.orcpt) ||
+	    !str_same(a->rcpt.orcpt_type, b.rcpt.orcpt_type))
+		abort();
+	buf_free(&out);
 }
 
 static void
@@ -114,8 +156,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len < n || strncasecmp(line, cmd.name, n) != 0 ||
 		    (len > n && line[n] != ' '))
 			abort();
-		if (cmd.verb == SMTP_CMD_MAIL || cmd.verb == SMTP_CMD_RCPT)
+		if (cmd.verb == SMTP_CMD_MAIL || cmd.verb == SMTP_CMD_RCPT) {
 			check_path(p, &cmd, &lim);
+			check_write(p, &cmd, &lim, &opts);
+		}
 		if (cmd.verb == SMTP_CMD_MAIL && cmd.path.is_utf8 &&
 		    !cmd.mail.smtputf8)
 			abort();

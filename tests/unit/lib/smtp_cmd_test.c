@@ -2,15 +2,19 @@
  * tests/unit/lib/smtp_cmd_test.c - unit tests for lib/smtp_cmd.c.
  *
  * Every verb and its argument grammar, the reply chosen for each kind of
- * error, LMTP's LHLO, SMTPUTF8 for MAIL and RCPT, and the line limits.
+ * error, LMTP's LHLO, SMTPUTF8 for MAIL and RCPT, the line limits, and
+ * lib/smtp_cmd_write.c, whose lines parse back to what was written.
  */
 #include "config.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
+#include <strings.h>
 
+#include "lib/buf.h"
 #include "lib/pool.h"
 #include "lib/smtp_cmd.h"
+#include "lib/smtp_cmd_write.h"
 #include "lib/banned.h"
 
 static struct pool *pool;
@@ -335,4 +339,98 @@ Test(smtp_cmd, auth_has_its_own_line_limit)
 	cr_assert_eq(smtp_cmd_parse(pool, noop_line(150), 150, &lim, &opts, &c,
 	    &err), -1);
 	cr_assert_eq(err.code, 500);
+}
+
+/* Parse line, write the command back, parse that: same address and
+ * parameters. */
+static void
+round_trip(const char *line)
+{
+	struct smtp_cmd a, b;
+	struct smtp_error err;
+	struct buf *out = buf_new(64, 4096);
+	const char *w;
+	int rc;
+
+	ok(line, strncasecmp(line, "MAIL", 4) == 0 ? SMTP_CMD_MAIL :
+	    SMTP_CMD_RCPT, &a);
+	if (a.verb == SMTP_CMD_MAIL)
+		rc = smtp_cmd_write_mail(out, a.path.addr, &a.mail, opts.ext);
+	else
+		rc = smtp_cmd_write_rcpt(out, a.path.addr, &a.rcpt, opts.ext);
+	cr_assert_eq(rc, 0);
+	w = buf_cstr(out);
+	cr_assert_eq(strcmp(w + out->len - 2, "\r\n"), 0);
+	cr_assert_eq(smtp_cmd_parse(pool, w, out->len - 2, &lim, &opts, &b,
+	    &err), 0, "%s", w);
+	cr_assert_str_eq(a.path.addr, b.path.addr);
+	cr_assert_eq(a.mail.has_size, b.mail.has_size);
+	cr_assert_eq(a.mail.size, b.mail.size);
+	cr_assert_eq(a.mail.body, b.mail.body);
+	cr_assert_eq(a.mail.smtputf8, b.mail.smtputf8);
+	cr_assert_eq(a.mail.ret, b.mail.ret);
+	cr_assert_str_eq(a.mail.envid ? a.mail.envid : "-",
+	    b.mail.envid ? b.mail.envid : "-");
+	cr_assert_str_eq(a.mail.auth ? a.mail.auth : "-",
+	    b.mail.auth ? b.mail.auth : "-");
+	cr_assert_eq(a.rcpt.notify, b.rcpt.notify);
+	cr_assert_str_eq(a.rcpt.orcpt ? a.rcpt.orcpt : "-",
+	    b.rcpt.orcpt ? b.rcpt.orcpt : "-");
+	buf_free(&out);
+}
+
+Test(smtp_cmd, write_round_trips)
+{
+	round_trip("MAIL FROM:<>");
+	round_trip("mail from: <a@b.example> size=10 body=binarymime smtputf8 "
+	    "ret=hdrs envid=a+2Bb+3Dc auth=u+2Bx@y.example");
+	round_trip("MAIL FROM:<\"a b\"@[192.0.2.1]> RET=FULL AUTH=<>");
+	round_trip("RCPT TO:<Postmaster>");
+	round_trip("RCPT TO:<@r.example:x@y.example> NOTIFY=delay,success "
+	    "ORCPT=rfc822;x+2By+20z@y.example");
+	round_trip("RCPT TO:<x@y.example> NOTIFY=NEVER");
+}
+
+Test(smtp_cmd, write_only_offered_parameters)
+{
+	struct smtp_mail_params mp = { .has_size = true, .size = 5,
+	    .body = SMTP_BODY_8BITMIME, .smtputf8 = true, .ret = SMTP_RET_FULL,
+	    .envid = "e", .auth = "<>" };
+	struct smtp_rcpt_params rp = { .notify = SMTP_NOTIFY_FAILURE,
+	    .orcpt_type = "rfc822", .orcpt = "a@b" };
+	struct buf *out = buf_new(64, 4096);
+
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", &mp, 0), 0);
+	cr_assert_str_eq(buf_cstr(out), "MAIL FROM:<a@b.example>\r\n");
+	buf_reset(out);
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", &mp,
+	    SMTP_EXT_SIZE | SMTP_EXT_DSN), 0);
+	cr_assert_str_eq(buf_cstr(out),
+	    "MAIL FROM:<a@b.example> SIZE=5 RET=FULL ENVID=e\r\n");
+	buf_reset(out);
+	cr_assert_eq(smtp_cmd_write_rcpt(out, "x@y", &rp, 0), 0);
+	cr_assert_str_eq(buf_cstr(out), "RCPT TO:<x@y>\r\n");
+	buf_reset(out);
+	cr_assert_eq(smtp_cmd_write_rcpt(out, "x@y", &rp, SMTP_EXT_DSN), 0);
+	cr_assert_str_eq(buf_cstr(out),
+	    "RCPT TO:<x@y> NOTIFY=FAILURE ORCPT=rfc822;a@b\r\n");
+	buf_free(&out);
+}
+
+Test(smtp_cmd, write_refuses_line_breaks_and_ceiling)
+{
+	struct smtp_mail_params mp = { .envid = "a\r\nRCPT TO:<x@y>" };
+	struct smtp_rcpt_params rp = { .orcpt_type = "rfc822;x", .orcpt = "a" };
+	struct buf *out = buf_new(16, 24);
+
+	cr_assert_eq(smtp_cmd_write_mail(out, "a\r\nb", NULL, 0), -1);
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b", &mp, SMTP_EXT_DSN), -1);
+	cr_assert_eq(smtp_cmd_write_rcpt(out, "a@b", &rp, SMTP_EXT_DSN), -1);
+	cr_assert_eq(out->len, 0);
+	/* "MAIL FROM:<a@b.example>\r\n" is 25 bytes, one over */
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", NULL, 0), -1);
+	cr_assert_eq(out->len, 0);
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.exampl", NULL, 0), 0);
+	cr_assert_eq(out->len, 24);
+	buf_free(&out);
 }
