@@ -215,14 +215,43 @@ why(const char **why_out, const char *text)
 	return -1;
 }
 
+/* Check the labels of d[0..len): LDH for ASCII labels, hyphen rules for
+ * U-labels (RFC 5891 4.2.3.1); *idn set if IDNA is involved. 0 or -1. */
+static int
+check_labels(const char *d, size_t len, bool *idn)
+{
+	size_t start = 0, i, n;
+
+	for (i = 0; i <= len; i++) {
+		if (i < len && d[i] != '.')
+			continue;
+		n = i - start;
+		if (n == 0)
+			return -1;
+		if (n >= 4 && strncasecmp(d + start, "xn--", 4) == 0)
+			*idn = true;
+		if (!has_8bit(d + start, n)) {
+			if (!ldh_label_ok(d + start, n))
+				return -1;
+		} else {
+			*idn = true;
+			if (d[start] == '-' || d[i - 1] == '-' || (n >= 4 &&
+			    d[start + 2] == '-' && d[start + 3] == '-'))
+				return -1;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
 int
 smtp_domain_check(struct pool *p, const char *d, size_t len,
     const struct smtp_limits *lim, bool utf8, char **ascii_out,
     const char **why_out)
 {
-	size_t start = 0, i;
 	bool idn = false;
 	char *z, *a;
+	size_t i;
 
 	if (len == 0 || len > lim->domain_max)
 		return why(why_out, "domain empty or too long");
@@ -235,23 +264,8 @@ smtp_domain_check(struct pool *p, const char *d, size_t len,
 			return why(why_out, "malformed UTF-8 in domain");
 		idn = true;
 	}
-	for (i = 0; i <= len; i++) {
-		if (i < len && d[i] != '.')
-			continue;
-		if (i - start >= 4 && strncasecmp(d + start, "xn--", 4) == 0)
-			idn = true;
-		if (!has_8bit(d + start, i - start) &&
-		    !ldh_label_ok(d + start, i - start))
-			return why(why_out, "bad label in domain");
-		/* RFC 5891 4.2.3.1: no hyphen first, last, or in 3 and 4 */
-		if (i > start && (d[start] == '-' || d[i - 1] == '-' ||
-		    (i - start >= 4 && d[start + 2] == '-' &&
-		    d[start + 3] == '-' && has_8bit(d + start, i - start))))
-			return why(why_out, "bad label in domain");
-		if (i - start == 0)
-			return why(why_out, "empty label in domain");
-		start = i + 1;
-	}
+	if (check_labels(d, len, &idn) == -1)
+		return why(why_out, "bad label in domain");
 	z = pool_strndup(p, d, len);
 	for (i = 0; z[i] != '\0'; i++)
 		if (z[i] >= 'A' && z[i] <= 'Z')
@@ -382,16 +396,44 @@ canonical_addr(struct pool *p, const char *local, size_t llen,
 	return r;
 }
 
+/* The domain or address literal at s[*i], after the "@". */
+static int
+parse_mailbox_domain(struct pool *p, const char *s, size_t len, size_t *i,
+    const struct smtp_limits *lim, unsigned flags, struct smtp_path *path,
+    struct smtp_error *err)
+{
+	size_t n;
+
+	if (*i < len && s[*i] == '[') {
+		const char *end = memchr(s + *i, ']', len - *i);
+
+		n = end == NULL ? 0 : (size_t)(end - (s + *i)) + 1;
+		if (n == 0 || n > lim->domain_max ||
+		    smtp_addr_literal_check(s + *i, n) == -1)
+			return path_error(flags, err, "Bad address literal");
+		path->is_literal = true;
+		path->domain = pool_strndup(p, s + *i, n);
+		path->domain_ascii = path->domain;
+	} else {
+		/* UTF-8 is checked here and refused by the caller without
+		 * SMTPUTF8, with its own reply */
+		n = domain_span(s, len, *i);
+		if (smtp_domain_check(p, s + *i, n, lim, true,
+		    &path->domain_ascii, NULL) == -1)
+			return path_error(flags, err, "Bad domain");
+		path->domain = pool_strndup(p, s + *i, n);
+	}
+	*i += n;
+	return 0;
+}
+
 /* The mailbox at s[*i] (after "<" and any source route) up to ">". */
 static int
 parse_mailbox(struct pool *p, const char *s, size_t len, size_t *i,
     const struct smtp_limits *lim, unsigned flags, struct smtp_path *path,
     struct smtp_error *err)
 {
-	bool utf8 = (flags & SMTP_PATH_UTF8) != 0;
 	struct buf *local = buf_new(64, lim->local_max);
-	const char *why_text = NULL;
-	size_t n;
 	int rc = -1;
 
 	switch (parse_local(s, len, i, true, local)) {
@@ -409,31 +451,11 @@ parse_mailbox(struct pool *p, const char *s, size_t len, size_t *i,
 		goto done;
 	}
 	(*i)++;
-	if (*i < len && s[*i] == '[') {
-		const char *end = memchr(s + *i, ']', len - *i);
-
-		n = end == NULL ? 0 : (size_t)(end - (s + *i)) + 1;
-		if (n == 0 || n > lim->domain_max ||
-		    smtp_addr_literal_check(s + *i, n) == -1) {
-			rc = path_error(flags, err, "Bad address literal");
-			goto done;
-		}
-		path->is_literal = true;
-		path->domain = pool_strndup(p, s + *i, n);
-		path->domain_ascii = path->domain;
-	} else {
-		n = domain_span(s, len, *i);
-		if (smtp_domain_check(p, s + *i, n, lim, true,
-		    &path->domain_ascii, &why_text) == -1) {
-			rc = path_error(flags, err, "Bad domain");
-			goto done;
-		}
-		path->domain = pool_strndup(p, s + *i, n);
-	}
-	*i += n;
+	if (parse_mailbox_domain(p, s, len, i, lim, flags, path, err) == -1)
+		goto done;
 	path->is_utf8 = has_8bit((const char *)local->data, local->len) ||
 	    has_8bit(path->domain, strlen(path->domain));
-	if (path->is_utf8 && !utf8) {
+	if (path->is_utf8 && !(flags & SMTP_PATH_UTF8)) {
 		rc = smtp_error_set(err, 553, "5.6.7",
 		    "Non-ASCII address requires SMTPUTF8");
 		goto done;

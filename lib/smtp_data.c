@@ -156,6 +156,51 @@ after_cr(struct smtp_data *d, uint8_t c)
 	text_byte(d, c);
 }
 
+/* One wire byte. */
+static void
+step(struct smtp_data *d, uint8_t c)
+{
+	d->line_len++;
+	if (d->mode != SMTP_DATA_BINARY && d->lim.text_line_max != 0 &&
+	    d->line_len > d->lim.text_line_max)
+		set_error(d, &err_line);
+	switch (d->st) {
+	case ST_BOL:
+		if (c == '.' && d->mode == SMTP_DATA_DOT)
+			d->st = ST_DOT;
+		else
+			text_byte(d, c);
+		break;
+	case ST_TEXT:
+		text_byte(d, c);
+		break;
+	case ST_CR:
+		after_cr(d, c);
+		break;
+	case ST_DOT:
+		/* RFC 5321 4.5.2: a leading dot is dropped */
+		if (c == '\r')
+			d->st = ST_DOT_CR;
+		else
+			text_byte(d, c);
+		break;
+	case ST_DOT_CR:
+		if (c == '\n') {
+			d->st = ST_DONE;
+			break;
+		}
+		/* ".", CR, then not LF: the CR was bare. The error comes
+		 * first so that nothing more is written: the held CR would
+		 * make out longer than in. */
+		set_error(d, &err_bare);
+		emit(d, '\r');
+		after_cr(d, c);
+		break;
+	case ST_DONE:
+		break;
+	}
+}
+
 int
 smtp_data_feed(struct smtp_data *d, const uint8_t *in, size_t len,
     uint8_t *out, size_t *out_len, size_t *used_out)
@@ -164,49 +209,8 @@ smtp_data_feed(struct smtp_data *d, const uint8_t *in, size_t len,
 
 	d->out = out;
 	d->out_len = 0;
-	for (i = 0; i < len && d->st != ST_DONE; i++) {
-		uint8_t c = in[i];
-
-		d->line_len++;
-		if (d->mode != SMTP_DATA_BINARY && d->lim.text_line_max != 0 &&
-		    d->line_len > d->lim.text_line_max)
-			set_error(d, &err_line);
-		switch (d->st) {
-		case ST_BOL:
-			if (c == '.' && d->mode == SMTP_DATA_DOT)
-				d->st = ST_DOT;
-			else
-				text_byte(d, c);
-			break;
-		case ST_TEXT:
-			text_byte(d, c);
-			break;
-		case ST_CR:
-			after_cr(d, c);
-			break;
-		case ST_DOT:
-			/* RFC 5321 4.5.2: a leading dot is dropped */
-			if (c == '\r')
-				d->st = ST_DOT_CR;
-			else
-				text_byte(d, c);
-			break;
-		case ST_DOT_CR:
-			if (c == '\n') {
-				d->st = ST_DONE;
-				break;
-			}
-			/* ".", CR, then not LF: the CR was bare. The error
-			 * comes first so that nothing more is written: the
-			 * held CR would make out longer than in. */
-			set_error(d, &err_bare);
-			emit(d, '\r');
-			after_cr(d, c);
-			break;
-		case ST_DONE:
-			break;
-		}
-	}
+	for (i = 0; i < len && d->st != ST_DONE; i++)
+		step(d, in[i]);
 	*used_out = i;
 	*out_len = d->err == NULL ? d->out_len : 0;
 	d->out = NULL;
