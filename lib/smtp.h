@@ -35,7 +35,7 @@ struct smtp_limits {
 	size_t path_max;	/* <path> incl. angle brackets */
 	size_t local_max;	/* local part of a mailbox */
 	size_t domain_max;	/* domain of a mailbox or HELO */
-	size_t text_line_max;	/* DATA line incl. CRLF */
+	size_t text_line_max;	/* DATA line incl. CRLF, 0: no limit */
 	uint64_t message_size_max;	/* decoded message bytes, 0: no limit */
 	size_t reply_line_max;	/* reply line incl. CRLF (client side) */
 	size_t reply_lines_max;	/* lines in one reply (client side) */
