@@ -5,6 +5,12 @@
  * Charset names come from hostile headers: they are checked against a
  * conservative alphabet (no "//TRANSLIT"-style suffixes reach iconv) and
  * a few common mislabels are mapped to what iconv knows.
+ *
+ * glibc loads a shared object per charset on iconv_open and unloads it
+ * on iconv_close, so converters are kept open in a small per-thread
+ * cache (CHARSET_CACHE_SIZE, least recently used out): the one piece of
+ * state in this library, private to this file and never shared between
+ * threads.
  */
 #include "config.h"
 
@@ -18,6 +24,16 @@
 #include "lib/banned.h"
 
 #define CHARSET_NAME_MAX 64
+#define CHARSET_CACHE_SIZE 8
+
+struct conv {
+	char name[CHARSET_NAME_MAX];
+	iconv_t cd;
+	unsigned long used;	/* 0: free slot */
+};
+
+static __thread struct conv conv_cache[CHARSET_CACHE_SIZE];
+static __thread unsigned long conv_tick;
 
 static const struct {
 	const char *label, *iconv_name;
@@ -146,21 +162,45 @@ is_utf8_label(const char *cs)
 	    str_eq_ci(cs, "ascii");
 }
 
+/* A converter from name to UTF-8 in its initial state, or (iconv_t)-1. */
+static iconv_t
+conv_get(const char *name)
+{
+	struct conv *victim = &conv_cache[0];
+	iconv_t cd;
+
+	for (size_t i = 0; i < CHARSET_CACHE_SIZE; i++) {
+		struct conv *c = &conv_cache[i];
+
+		if (c->used != 0 && str_eq_ci(c->name, name)) {
+			c->used = ++conv_tick;
+			iconv(c->cd, NULL, NULL, NULL, NULL);
+			return c->cd;
+		}
+		if (c->used < victim->used)
+			victim = c;
+	}
+	cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return cd;
+	if (victim->used != 0)
+		iconv_close(victim->cd);
+	str_copy(victim->name, sizeof(victim->name), name);
+	victim->cd = cd;
+	victim->used = ++conv_tick;
+	return cd;
+}
+
 bool
 mime_charset_known(const char *charset)
 {
 	char name[CHARSET_NAME_MAX];
-	iconv_t cd;
 
 	if (is_utf8_label(charset))
 		return true;
 	if (iconv_name(charset, name, sizeof(name)) == -1)
 		return false;
-	cd = iconv_open("UTF-8", name);
-	if (cd == (iconv_t)-1)
-		return false;
-	iconv_close(cd);
-	return true;
+	return conv_get(name) != (iconv_t)-1;
 }
 
 /* Append iconv output, NULs dropped. */
@@ -221,11 +261,10 @@ mime_charset_to_utf8(const char *charset, const uint8_t *in, size_t len,
 	else {
 		if (iconv_name(charset, name, sizeof(name)) == -1)
 			return -1;
-		cd = iconv_open("UTF-8", name);
+		cd = conv_get(name);
 		if (cd == (iconv_t)-1)
 			return -1;
 		rc = convert(cd, in, len, out);
-		iconv_close(cd);
 	}
 	if (rc == -1)
 		buf_truncate(out, start);
