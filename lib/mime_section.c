@@ -15,28 +15,26 @@
 
 #define SECTION_NUMBER_MAX 1000000
 
-static bool
-is_message_root(const struct mime_part *p)
-{
-	return p->parent == NULL || p->parent->kind == MIME_MESSAGE;
-}
-
 /* Part n (1-based) inside p, following RFC 3501's numbering: into an
- * encapsulated message, then into its multipart body; a non-multipart
- * message body is its own part 1. */
+ * encapsulated message (but not at the top, where p is the message
+ * itself), then into its multipart body; a non-multipart message body is
+ * its own part 1, and a leaf has no parts. */
 static const struct mime_part *
-descend(const struct mime_part *p, uint64_t n)
+descend(const struct mime_part *p, uint64_t n, bool top)
 {
 	const struct mime_part *ch;
+	bool in_message = top;
 
-	if (p->kind == MIME_MESSAGE && p->children != NULL)
+	if (!top && p->kind == MIME_MESSAGE && p->children != NULL) {
 		p = p->children;
+		in_message = true;
+	}
 	if (p->kind == MIME_MULTIPART) {
 		for (ch = p->children; ch != NULL && n > 1; ch = ch->next)
 			n--;
 		return ch;
 	}
-	return n == 1 && is_message_root(p) ? p : NULL;
+	return n == 1 && in_message ? p : NULL;
 }
 
 static bool
@@ -82,7 +80,7 @@ mime_section_find(const struct mime_message *m, const char *spec,
 			*err_out = "bad section";
 			return -1;
 		}
-		if ((p = descend(p, n)) == NULL) {
+		if ((p = descend(p, n, top)) == NULL) {
 			*err_out = "no such part";
 			return -1;
 		}

@@ -14,6 +14,8 @@
 #include "lib/mime.h"
 #include "lib/mime_decode.h"
 #include "lib/mime_text.h"
+#include "lib/msg_header.h"
+#include "lib/pool.h"
 #include "lib/str.h"
 #include "lib/banned.h"
 
@@ -65,4 +67,29 @@ mime_part_text(const struct mime_message *m, const struct mime_part *p,
 	if (rc == -1)
 		buf_truncate(out, start);
 	return rc;
+}
+
+char *
+mime_header_text(struct pool *pool, const struct mime_message *m,
+    const struct mime_part *p, const char *name, size_t max)
+{
+	char *raw = msg_header_get(pool, m->data, &p->hdrs, name), *out;
+	struct buf *b;
+	size_t len;
+
+	if (raw == NULL)
+		return NULL;
+	len = strlen(raw);
+	b = buf_new(len + 1, max);
+	/* past the ceiling: decode a shorter prefix (each input byte gives
+	 * at most three output bytes, U+FFFD for one invalid byte) */
+	while (mime_encword_decode(raw, len, b) == -1) {
+		buf_reset(b);
+		len = len / 2 < max / 3 ? len / 2 : max / 3;
+		while (len > 0 && ((uint8_t)raw[len] & 0xc0) == 0x80)
+			len--;
+	}
+	out = pool_strdup(pool, buf_cstr(b));
+	buf_free(&b);
+	return out;
 }

@@ -6,8 +6,10 @@
 #define LIB_MIME_TEXT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct buf;
+struct pool;
 struct mime_message;
 struct mime_part;
 
@@ -25,5 +27,13 @@ int mime_part_decode(const struct mime_message *m, const struct mime_part *p,
  * then unchanged). */
 int mime_part_text(const struct mime_message *m, const struct mime_part *p,
     struct buf *out);
+
+/* The unfolded value of the first field named name in p's header, with
+ * RFC 2047 encoded-words decoded, as UTF-8 allocated in pool (for SEARCH
+ * SUBJECT/FROM and the spam filter). NULL if there is no such field; a
+ * value decoding to more than max bytes gives the decoding of a shorter
+ * prefix of the raw value instead (at most max bytes). */
+char *mime_header_text(struct pool *pool, const struct mime_message *m,
+    const struct mime_part *p, const char *name, size_t max);
 
 #endif

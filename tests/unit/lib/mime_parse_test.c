@@ -184,6 +184,40 @@ Test(mime_parse, single_part_message_is_its_own_part_1)
 	cr_assert_str_eq(section(m, "TEXT"), "line1\r\nline2");
 	cr_assert_str_eq(section(m, "1.MIME"), "Subject: x\r\n\r\n");
 	cr_assert_str_eq(section(m, "2"), "ERR no such part");
+	cr_assert_str_eq(section(m, "1.1"), "ERR no such part");
+}
+
+Test(mime_parse, top_level_rfc822_sections)
+{
+	struct mime_message *m = parse_text("Content-Type: message/rfc822\n\n"
+	    "Subject: in\n\nbody\n");
+
+	cr_assert_eq(m->root->kind, MIME_MESSAGE);
+	cr_assert_str_eq(section(m, "1"), "Subject: in\r\n\r\nbody\r\n");
+	cr_assert_str_eq(section(m, "1.1"), "body\r\n");
+	cr_assert_str_eq(section(m, "1.HEADER"), "Subject: in\r\n\r\n");
+	cr_assert_str_eq(section(m, "1.1.1"), "ERR no such part");
+	cr_assert_str_eq(section(m, "HEADER"),
+	    "Content-Type: message/rfc822\r\n\r\n");
+}
+
+Test(mime_parse, every_prefix_gives_a_sane_tree)
+{
+	struct buf *full = mime_testdata_load("nested-rfc822.eml");
+
+	for (size_t n = 0; n <= full->len; n++) {
+		uint8_t *copy = pool_alloc(pool, n + 1);
+		struct mime_message *m;
+
+		memcpy(copy, full->data, n);
+		m = mime_parse(pool, copy, n, &lim);
+		for (const struct mime_part *p = m->root; p != NULL;
+		    p = mime_part_next(m->root, p)) {
+			cr_assert_leq(p->body_off + p->body_size, n);
+			cr_assert_eq(p->body_off, p->hdr_off + p->hdr_size);
+		}
+	}
+	buf_free(&full);
 }
 
 Test(mime_parse, missing_close_delimiter)
@@ -382,4 +416,23 @@ Test(mime_parse, empty_and_tiny_inputs)
 		cr_assert_leq(m->root->body_off + m->root->body_size,
 		    strlen(inputs[i]));
 	}
+}
+
+Test(mime_parse, header_text_decodes_encoded_words)
+{
+	struct mime_message *m = parse_file("alternative.eml");
+	const char *s;
+
+	cr_assert_str_eq(mime_header_text(pool, m, m->root, "subject", 100),
+	    "Caf\xc3\xa9 meeting");
+	cr_assert_str_eq(mime_header_text(pool, m, m->root, "From", 100),
+	    "Andr\xc3\xa9 Martin <andre@example.org>");
+	cr_assert_null(mime_header_text(pool, m, m->root, "Cc", 100));
+	s = mime_header_text(pool, m, m->root, "subject", 5);
+	cr_assert_leq(strlen(s), 5);
+	cr_assert_eq(strncmp(s, "=?ISO", strlen(s)), 0, "%s", s);
+	s = mime_header_text(pool, m, m->root, "subject", 13);
+	cr_assert_str_eq(s, "Caf\xc3\xa9 meeting");
+	s = mime_header_text(pool, m, m->root, "subject", 12);
+	cr_assert_leq(strlen(s), 12);
 }
