@@ -263,3 +263,27 @@ msg_header_filter(const uint8_t *p, const struct msg_headers *h,
 		return buf_append(out, "\r\n", 2);
 	return 0;
 }
+
+int
+msg_header_scan(struct msg_header_scan *s, const uint8_t *p, size_t len,
+    size_t max, size_t *end_out)
+{
+	while (s->pos < len) {
+		const uint8_t *nl = memchr(p + s->pos, '\n', len - s->pos);
+		size_t lf;
+
+		if (nl == NULL) {
+			s->pos = len;
+			break;
+		}
+		lf = (size_t)(nl - p);
+		if (content_end(p, s->line_start, lf) == s->line_start) {
+			if (lf + 1 > max)
+				return -1;
+			*end_out = lf + 1;
+			return 1;
+		}
+		s->line_start = s->pos = lf + 1;
+	}
+	return len >= max ? -1 : 0;
+}

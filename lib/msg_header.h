@@ -89,4 +89,19 @@ char *msg_header_get(struct pool *pool, const uint8_t *p,
 int msg_header_filter(const uint8_t *p, const struct msg_headers *h,
     const char *const *names, size_t n, bool exclude, struct buf *out);
 
+/* Where a header block ends, found incrementally: for readers that get
+ * a message in pieces (mtad during DATA) and keep its bytes in one
+ * growing buffer. Zero the struct before the first call. */
+struct msg_header_scan {
+	size_t pos;		/* bytes already examined */
+	size_t line_start;	/* start of the line being examined */
+};
+
+/* Look at p[len] (the same buffer, grown since the last call) from where
+ * the last call stopped. 1 with *end_out set to the offset after the
+ * empty line (what msg_header_parse reports as size), 0 if the empty line
+ * has not come yet, -1 if it has not come within max bytes. */
+int msg_header_scan(struct msg_header_scan *s, const uint8_t *p, size_t len,
+    size_t max, size_t *end_out);
+
 #endif

@@ -6,7 +6,8 @@
  * Invariants: the block size never passes the input; fields are in
  * order, non-overlapping, inside the block, with a non-empty name before
  * the value; the field count respects the limit; unfolded values hold no
- * CR/LF; the HEADER.FIELDS.NOT of no names reproduces the fields' bytes.
+ * CR/LF; the HEADER.FIELDS.NOT of no names reproduces the fields' bytes;
+ * msg_header_scan fed in uneven pieces finds the same end as the parser.
  */
 #include "config.h"
 
@@ -55,6 +56,19 @@ check(const uint8_t *data, size_t size, const struct msg_limits *lim)
 		abort();
 	if (b->len != want + (h.has_blank_line ? 2 : 0))
 		abort();
+	{
+		struct msg_header_scan sc = { 0 };
+		size_t end = 0, n = 0, step = 1;
+		int rc = 0;
+
+		while (rc == 0 && n < size) {
+			n = n + step > size ? size : n + step;
+			step = step * 3 % 17 + 1;
+			rc = msg_header_scan(&sc, data, n, SIZE_MAX, &end);
+		}
+		if ((rc == 1) != h.has_blank_line || (rc == 1 && end != h.size))
+			abort();
+	}
 	buf_free(&b);
 	pool_free(&pool);
 }

@@ -215,3 +215,50 @@ Test(msg_header, byte_by_byte_prefixes_never_overrun)
 			cr_assert_leq(h.fields[i].end, n);
 	}
 }
+
+Test(msg_header, scan_finds_the_end_fed_byte_by_byte)
+{
+	const char *m = "From: a\r\nTo: b\r\n c\r\n\r\nbody\r\n\r\n";
+	struct msg_header_scan s = { 0 };
+	struct msg_headers h;
+	size_t end = 0, n;
+	int rc = 0;
+
+	cr_assert_eq(parse(m, &h), 0);
+	for (n = 0; n <= strlen(m) && rc == 0; n++)
+		rc = msg_header_scan(&s, (const uint8_t *)m, n, 1000, &end);
+	cr_assert_eq(rc, 1);
+	cr_assert_eq(end, h.size);
+	cr_assert_eq(n - 1, h.size);	/* found as soon as the LF came */
+}
+
+Test(msg_header, scan_of_lf_and_empty_headers)
+{
+	struct msg_header_scan s = { 0 };
+	size_t end = 0;
+
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)"\r\nbody", 6, 100,
+	    &end), 1);
+	cr_assert_eq(end, 2);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)"A: b\n\nc", 7, 100,
+	    &end), 1);
+	cr_assert_eq(end, 6);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)"A: b\r\n \r\n", 9,
+	    100, &end), 0);	/* a line of one space is a continuation */
+}
+
+Test(msg_header, scan_limit_at_max_and_past_it)
+{
+	const char *m = "A: 1\r\n\r\n";	/* ends at 8 */
+	struct msg_header_scan s = { 0 };
+	size_t end;
+
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)m, 8, 8, &end), 1);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)m, 8, 7, &end), -1);
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)m, 6, 7, &end), 0);
+	cr_assert_eq(msg_header_scan(&s, (const uint8_t *)m, 7, 7, &end), -1);
+}
