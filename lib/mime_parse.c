@@ -76,6 +76,21 @@ read_language(struct ctx *c, struct mime_part *p, const char *v)
 }
 
 static void
+add_default_charset(struct ctx *c, struct mime_part *p)
+{
+	struct mime_param *v = pool_alloc(c->pool,
+	    (p->params.n + 1) * sizeof(*v));
+
+	if (p->params.n > 0)
+		memcpy(v, p->params.v, p->params.n * sizeof(*v));
+	v[p->params.n].name = pool_strdup(c->pool, "charset");
+	v[p->params.n].value = pool_strdup(c->pool, "us-ascii");
+	v[p->params.n].imap_value = v[p->params.n].value;
+	p->params.v = v;
+	p->params.n++;
+}
+
+static void
 read_fields(struct ctx *c, struct mime_part *p, bool digest_child)
 {
 	char *ct = hdr(c, p, "Content-Type"), *v, *slash, *full;
@@ -96,14 +111,13 @@ read_fields(struct ctx *c, struct mime_part *p, bool digest_child)
 		p->type = pool_strdup(c->pool, digest_child ? "message" : "text");
 		p->subtype = pool_strdup(c->pool, digest_child ? "rfc822" :
 		    "plain");
-		if (!digest_child && ct == NULL) {
-			p->params.v = pool_alloc(c->pool, sizeof(*p->params.v));
-			p->params.v[0].name = pool_strdup(c->pool, "charset");
-			p->params.v[0].value = pool_strdup(c->pool, "us-ascii");
-			p->params.v[0].imap_value = p->params.v[0].value;
-			p->params.n = 1;
-		}
+		p->params.n = 0;
 	}
+	/* text without a charset is us-ascii (RFC 2046 4.1.2); saying so
+	 * in BODYSTRUCTURE is what Dovecot and Cyrus do too */
+	if (strcmp(p->type, "text") == 0 &&
+	    mime_param_get(&p->params, "charset") == NULL)
+		add_default_charset(c, p);
 	p->id = hdr(c, p, "Content-ID");
 	p->description = hdr(c, p, "Content-Description");
 	p->md5 = hdr(c, p, "Content-MD5");

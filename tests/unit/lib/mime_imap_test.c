@@ -114,7 +114,8 @@ Test(mime_imap, alternative_bodystructure)
 Test(mime_imap, attachment_bodystructure)
 {
 	cr_assert_str_eq(structure("mixed-attachment.eml", true),
-	    "((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 13 1 NIL NIL NIL NIL)"
+	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 13 1 NIL NIL "
+	    "NIL NIL)"
 	    "(\"APPLICATION\" \"PDF\" (\"NAME*\" \"utf-8''r%C3%A9sum.pdf\") "
 	    "\"<pdf1@example.com>\" \"The report\" \"BASE64\" 22 "
 	    "\"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"ATTACHMENT\" (\"FILENAME\" "
@@ -134,8 +135,9 @@ Test(mime_imap, nested_rfc822_bodystructure)
 	snprintf(want, sizeof(want),
 	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" "
 	    "10 1 NIL NIL NIL NIL)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" "
-	    "238 %s ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 2 1 NIL NIL NIL "
-	    "NIL)(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 9 1 NIL NIL NIL NIL) "
+	    "238 %s ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 2 1 "
+	    "NIL NIL NIL NIL)(\"TEXT\" \"HTML\" (\"CHARSET\" \"us-ascii\") NIL NIL "
+	    "\"7BIT\" 9 1 NIL NIL NIL NIL) "
 	    "\"ALTERNATIVE\" (\"BOUNDARY\" \"inner\") NIL NIL NIL) 14 NIL NIL "
 	    "NIL NIL) \"MIXED\" (\"BOUNDARY\" \"outer\") NIL NIL NIL)",
 	    inner_env);
@@ -143,8 +145,9 @@ Test(mime_imap, nested_rfc822_bodystructure)
 	snprintf(want, sizeof(want),
 	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" "
 	    "10 1)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 238 %s "
-	    "((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 2 1)(\"TEXT\" \"HTML\" "
-	    "NIL NIL NIL \"7BIT\" 9 1) \"ALTERNATIVE\") 14) \"MIXED\")",
+	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 2 1)"
+	    "(\"TEXT\" \"HTML\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 9 1) "
+	    "\"ALTERNATIVE\") 14) \"MIXED\")",
 	    inner_env);
 	cr_assert_str_eq(structure("nested-rfc822.eml", false), want);
 }
@@ -153,8 +156,9 @@ Test(mime_imap, malformed_structures_stay_in_the_grammar)
 {
 	/* missing close delimiter: both parts; "two" keeps its line end */
 	cr_assert_str_eq(structure("missing-end.eml", false),
-	    "((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 3 1)"
-	    "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 5 1) \"MIXED\")");
+	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 3 1)"
+	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 5 1) "
+	    "\"MIXED\")");
 	/* boundary never seen: one opaque body of 45 bytes */
 	cr_assert_str_eq(structure("wrong-boundary.eml", true),
 	    "(\"APPLICATION\" \"OCTET-STREAM\" (\"BOUNDARY\" \"zz\") NIL NIL "

@@ -269,6 +269,23 @@ Test(mime_parse, part_without_header_end)
 	cr_assert_eq(m->root->children->body_size, 0);
 }
 
+Test(mime_parse, text_without_charset_gets_us_ascii)
+{
+	struct mime_message *m = parse_text("Content-Type: text/plain; "
+	    "format=flowed\n\nx");
+
+	cr_assert_eq(m->root->params.n, 2);
+	cr_assert_str_eq(m->root->params.v[1].name, "charset");
+	cr_assert_str_eq(mime_part_charset(m->root), "us-ascii");
+	buf_free(&msg);
+	m = parse_text("Content-Type: image/png\n\nx");
+	cr_assert_eq(m->root->params.n, 0);
+	buf_free(&msg);
+	m = parse_text("Content-Type: garbage; a=b\n\nx");
+	cr_assert_str_eq(m->root->type, "text");
+	cr_assert_eq(m->root->params.n, 1);
+}
+
 Test(mime_parse, digest_children_default_to_rfc822)
 {
 	struct mime_message *m = parse_text("Content-Type: multipart/digest; "
