@@ -33,17 +33,19 @@ params(struct buf *out, const struct mime_params *ps)
 		return -1;
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct mime_param *p = &ps->v[i];
-		char name[128];
-		size_t n = 0;
+		struct buf *name = buf_new(32, out->max);
+		int rc;
 
-		for (const char *c = p->name; *c != '\0' && n + 2 < sizeof(name);
-		    c++)
-			name[n++] = *c >= 'a' && *c <= 'z' ? (char)(*c - 32) : *c;
+		for (const char *c = p->name; *c != '\0'; c++)
+			buf_append_byte(name, *c >= 'a' && *c <= 'z' ?
+			    (uint8_t)(*c - 32) : (uint8_t)*c);
 		if (p->extended)
-			name[n++] = '*';
-		if ((i > 0 && sp(out) == -1) ||
-		    mime_imap_string(out, name, n) == -1 || sp(out) == -1 ||
-		    mime_imap_nstring(out, p->imap_value) == -1)
+			buf_append_byte(name, '*');
+		rc = (i > 0 && sp(out) == -1) || mime_imap_string(out,
+		    (const char *)name->data, name->len) == -1 ||
+		    sp(out) == -1 || mime_imap_nstring(out, p->imap_value) == -1;
+		buf_free(&name);
+		if (rc)
 			return -1;
 	}
 	return buf_append_byte(out, ')');

@@ -202,3 +202,31 @@ Test(mime_imap, output_ceiling)
 	    pool, small), -1);
 	buf_free(&small);
 }
+
+Test(mime_imap, eight_bit_headers_become_literals)
+{
+	struct mime_message *m;
+	char name[300];
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	msg = mime_testdata_crlf("Subject: caf\xc3\xa9\nFrom: \"Jos\xc3\xa9\" "
+	    "<j@example.org>\nContent-Type: text/plain; charset=utf-8\n\nx");
+	m = mime_parse(pool, msg->data, msg->len, &lim);
+	cr_assert_eq(mime_imap_envelope(m, m->root, pool, out), 0);
+	cr_assert_str_eq(buf_cstr(out), "(NIL {5}\r\ncaf\xc3\xa9 "
+	    "(({5}\r\nJos\xc3\xa9 NIL \"j\" \"example.org\")) "
+	    "(({5}\r\nJos\xc3\xa9 NIL \"j\" \"example.org\")) "
+	    "(({5}\r\nJos\xc3\xa9 NIL \"j\" \"example.org\")) "
+	    "NIL NIL NIL NIL NIL)");
+	buf_free(&msg);
+	buf_reset(out);
+	/* a long parameter name is written whole */
+	msg = buf_new(512, 4096);
+	buf_printf(msg, "Content-Type: image/png; %s=1\r\n\r\nx", name);
+	m = mime_parse(pool, msg->data, msg->len, &lim);
+	cr_assert_eq(mime_imap_bodystructure(m, m->root, false, pool, out), 0);
+	cr_assert_not_null(strstr(buf_cstr(out), "XXXXXXXXXX\" \"1\")"));
+	cr_assert_eq(out->len, strlen("(\"IMAGE\" \"PNG\" (\"\" \"1\") NIL NIL "
+	    "\"7BIT\" 1)") + strlen(name));
+}
