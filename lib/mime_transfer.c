@@ -30,6 +30,8 @@ b64_value(uint8_t c)
 int
 mime_base64_decode(const uint8_t *in, size_t len, struct buf *out)
 {
+	uint8_t chunk[1024];	/* appended a chunk at a time: speed */
+	size_t n = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
@@ -44,12 +46,16 @@ mime_base64_decode(const uint8_t *in, size_t len, struct buf *out)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			if (buf_append_byte(out, (uint8_t)(acc >> bits)) == -1)
-				return -1;
+			chunk[n++] = (uint8_t)(acc >> bits);
 			acc &= (1u << bits) - 1;
+			if (n == sizeof(chunk)) {
+				if (buf_append(out, chunk, n) == -1)
+					return -1;
+				n = 0;
+			}
 		}
 	}
-	return 0;
+	return buf_append(out, chunk, n);
 }
 
 static int
