@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -62,6 +63,28 @@ read_first_line(int fd, size_t max, struct pool *secret, char **out,
 	return 1;
 }
 
+/* A person typing at a terminal: prompt on stderr, echo off. */
+static int
+read_tty(int fd, size_t max, struct pool *secret, char **out, size_t *len_out)
+{
+	struct termios old, quiet;
+	bool restore = tcgetattr(fd, &old) == 0;
+	int rc;
+
+	fputs("Password: ", stderr);
+	fflush(stderr);
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	rc = read_first_line(fd, max, secret, out, len_out);
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	return rc;
+}
+
 int
 admin_read_password(struct admin *a, const char *path, struct pool *secret,
     char **pw_out, size_t *len_out)
@@ -73,8 +96,12 @@ admin_read_password(struct admin *a, const char *path, struct pool *secret,
 	if (fd < 0)
 		return admin_fail(a, ADMIN_EX_NOINPUT, "cannot open password"
 		    " file %s: %s", path, strerror(errno));
-	rc = read_first_line(fd, (size_t)a->conf->password_max, secret, pw_out,
-	    len_out);
+	if (is_stdin && isatty(fd))
+		rc = read_tty(fd, (size_t)a->conf->password_max, secret, pw_out,
+		    len_out);
+	else
+		rc = read_first_line(fd, (size_t)a->conf->password_max, secret,
+		    pw_out, len_out);
 	if (!is_stdin)
 		close(fd);
 	if (rc == -1)

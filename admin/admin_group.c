@@ -16,6 +16,7 @@
 #include "lib/pool.h"
 #include "lib/str.h"
 #include "admin/admin.h"
+#include "admin/admin_args.h"
 #include "admin/admin_entry.h"
 #include "admin/admin_ldap.h"
 #include "admin/admin_out.h"
@@ -98,7 +99,7 @@ admin_group_create(struct admin *a, int argc, char **argv)
 	static const char *const classes[] = { "groupOfNames",
 		"tesseraMailGroup" };
 	static const char *const words[] = { "anyone", "internal", "members" };
-	const char *address = NULL, *name = NULL, *v_cn[1], *v_mail[1];
+	const char *address = NULL, *name = NULL, *v_cn[1], *v_mail[1], *why;
 	struct admin_mod mods[8];
 	struct senders s = { .policy = words[a->conf->default_group_senders] };
 	size_t n = 0;
@@ -133,8 +134,9 @@ admin_group_create(struct admin *a, int argc, char **argv)
 	if (name == NULL)
 		name = pool_strndup(a->pool, address,
 		    (size_t)(strrchr(address, '@') - address));
-	if (*name == '\0' || strlen(name) > 64)
-		return admin_fail(a, ADMIN_EX_DATAERR, "invalid --name");
+	if ((why = admin_name_check(name, strlen(name))) != NULL)
+		return admin_fail(a, ADMIN_EX_DATAERR, "invalid --name: %s",
+		    why);
 	if ((rc = admin_require_writable(a)) != ADMIN_OK ||
 	    (has_senders && (rc = senders_parse(a, s_argc, s_argv, &s)) !=
 	    ADMIN_OK) ||

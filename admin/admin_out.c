@@ -112,7 +112,7 @@ json_key(struct admin_out *o, const char *key)
 static void
 text_word(struct admin_out *o, const char *v)
 {
-	if (*v != '\0' && strpbrk(v, " \t\"\\") == NULL) {
+	if (*v != '\0' && strpbrk(v, " \t\r\n\"\\") == NULL) {
 		put(o, v);
 		return;
 	}
@@ -120,7 +120,10 @@ text_word(struct admin_out *o, const char *v)
 	for (const char *p = v; *p != '\0'; p++) {
 		char c[3] = { '\\', *p, '\0' };
 
-		put(o, (*p == '"' || *p == '\\') ? c : c + 1);
+		if (*p == '\n' || *p == '\r')
+			c[1] = *p == '\n' ? 'n' : 'r';
+		put(o, (*p == '"' || *p == '\\' || *p == '\n' || *p == '\r') ?
+		    c : c + 1);
 	}
 	put(o, "\"");
 }

@@ -106,6 +106,20 @@ Test(admin_out, text_listing_one_line_per_item)
 	admin_out_free(&o);
 }
 
+Test(admin_out, text_listing_quotes_line_breaks)
+{
+	struct admin_out *o = admin_out_new(false);
+
+	admin_out_begin_list(o, NULL);
+	admin_out_begin_obj(o, NULL);
+	admin_out_str(o, "dn", "cn=x");
+	admin_out_str(o, "name", "two\nlines\r");
+	admin_out_end_obj(o);
+	admin_out_end_list(o);
+	cr_expect_str_eq(admin_out_text(o), "cn=x name=\"two\\nlines\\r\"\n");
+	admin_out_free(&o);
+}
+
 Test(admin_out, list_inside_show_is_indented)
 {
 	struct admin_out *o = admin_out_new(false);
