@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "lib/pool.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -119,6 +120,7 @@ admin_ldap_open(const struct dir_settings *s, const char *bind_dn,
 	struct buf *errs = buf_new(256, 16384);
 
 	l->pool = pool;
+	l->bind_dn = bind_dn != NULL ? pool_strdup(pool, bind_dn) : "anonymous";
 	l->op_timeout_ms = s->op_timeout_ms;
 	l->last_rc = LDAP_SERVER_DOWN;
 	for (size_t i = 0; s->uris != NULL && s->uris[i] != NULL; i++) {
@@ -241,6 +243,25 @@ admin_ldap_read(struct admin_ldap *l, const char *dn,
 	return 1;
 }
 
+/* One log line per change: what, the entry, the server, who. */
+static void
+audit(struct admin_ldap *l, const char *what, const char *dn, int rc)
+{
+	struct buf *e1 = buf_new(128, 4096), *e2 = buf_new(128, 4096);
+
+	log_escape(e1, dn, strlen(dn));
+	log_escape(e2, l->bind_dn, strlen(l->bind_dn));
+	if (rc == LDAP_SUCCESS)
+		log_info("change=%s dn=\"%s\" server=%s by=\"%s\" result=ok",
+		    what, buf_cstr(e1), l->uri, buf_cstr(e2));
+	else
+		log_warn("change=%s dn=\"%s\" server=%s by=\"%s\" result=failed"
+		    " error=\"%s\"", what, buf_cstr(e1), l->uri, buf_cstr(e2),
+		    ldap_err2string(rc));
+	buf_free(&e1);
+	buf_free(&e2);
+}
+
 /* LDAPMod array for mods, allocated in pool. */
 static LDAPMod **
 mods_build(const struct admin_mod *mods, size_t n, struct pool *pool)
@@ -271,6 +292,7 @@ admin_ldap_add(struct admin_ldap *l, const char *dn,
 
 	pool_free(&tmp);
 	l->operations++;
+	audit(l, "add", dn, rc);
 	if (rc == LDAP_SUCCESS)
 		return 0;
 	fail(l, l->uri, pool_printf(l->pool, "add %s", dn), rc);
@@ -287,6 +309,7 @@ admin_ldap_modify(struct admin_ldap *l, const char *dn,
 
 	pool_free(&tmp);
 	l->operations++;
+	audit(l, "modify", dn, rc);
 	if (rc == LDAP_SUCCESS)
 		return 0;
 	fail(l, l->uri, pool_printf(l->pool, "modify %s", dn), rc);
@@ -299,6 +322,7 @@ admin_ldap_delete(struct admin_ldap *l, const char *dn)
 	int rc = ldap_delete_ext_s(l->ld, dn, NULL, NULL);
 
 	l->operations++;
+	audit(l, "delete", dn, rc);
 	if (rc == LDAP_SUCCESS)
 		return 0;
 	fail(l, l->uri, pool_printf(l->pool, "delete %s", dn), rc);
@@ -316,6 +340,7 @@ admin_ldap_passwd(struct admin_ldap *l, const char *dn, const char *password,
 
 	rc = ldap_passwd_s(l->ld, &user, NULL, &pw, &gen, NULL, NULL);
 	l->operations++;
+	audit(l, "password", dn, rc);
 	if (gen.bv_val != NULL)
 		ber_memfree(gen.bv_val);
 	if (rc == LDAP_SUCCESS)

@@ -7,7 +7,10 @@
  * [directory] URI that answers (failover in order), with the section's
  * TLS, StartTLS and timeouts. Every failure leaves "URI: operation:
  * LDAP error (diagnostic)" in last_error, so a message names the server,
- * the operation and the reason.
+ * the operation and the reason. Every change (add, modify, delete,
+ * password set) is logged (lib/log.h, [global] log settings: syslog by
+ * default) with the entry's DN, the server and the bind DN, whether it
+ * succeeded or not: the audit trail of the helpdesk.
  */
 #ifndef ADMIN_ADMIN_LDAP_H
 #define ADMIN_ADMIN_LDAP_H
@@ -24,6 +27,7 @@ struct pool;
 struct admin_ldap {
 	LDAP *ld;
 	const char *uri;		/* the server in use */
+	const char *bind_dn;		/* who we are, for the audit log */
 	struct pool *pool;		/* error strings */
 	uint64_t op_timeout_ms;
 	int last_rc;			/* LDAP result of the last failure */

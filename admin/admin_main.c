@@ -18,6 +18,7 @@
 #include "lib/cfg.h"
 #include "lib/log.h"
 #include "lib/pool.h"
+#include "lib/settings.h"
 #include "directory/dir_config.h"
 #include "admin/admin.h"
 #include "admin/admin_ldap.h"
@@ -111,6 +112,8 @@ load_config(struct admin *a)
 		return ADMIN_EX_CONFIG;
 	}
 	buf_free(&err);
+	/* [global] logging: the audit lines of changes (admin_ldap.c) */
+	settings_apply_logging(a->cfg, "tessera");
 	a->conf = cfg_get(a->cfg, "admin");
 	dir_config_settings(a->cfg, a->pool, &a->dirs);
 	a->base_dn = a->dirs.base_dn;

@@ -56,11 +56,21 @@ admin_out_free(struct admin_out **op)
 	*op = NULL;
 }
 
+/* Output past ADMIN_OUT_MAX: said on stderr (not the log, which may be
+ * syslog), exit 70. */
+static void
+overflow(void)
+{
+	fprintf(stderr, "tessera: output larger than %u bytes\n",
+	    ADMIN_OUT_MAX);
+	exit(70);
+}
+
 static void
 put(struct admin_out *o, const char *s)
 {
 	if (buf_append_str(o->b, s) == -1)
-		log_fatal("tessera: output larger than %u bytes", ADMIN_OUT_MAX);
+		overflow();
 }
 
 static void
@@ -76,14 +86,14 @@ putf(struct admin_out *o, const char *fmt, ...)
 	rc = buf_vprintf(o->b, fmt, ap);
 	va_end(ap);
 	if (rc == -1)
-		log_fatal("tessera: output larger than %u bytes", ADMIN_OUT_MAX);
+		overflow();
 }
 
 static void
 json_str(struct admin_out *o, const char *s)
 {
 	if (server_json_str(o->b, s) == -1)
-		log_fatal("tessera: output larger than %u bytes", ADMIN_OUT_MAX);
+		overflow();
 }
 
 static struct level *
@@ -310,7 +320,7 @@ admin_out_note(struct admin_out *o, const char *fmt, ...)
 	rc = buf_vprintf(o->b, fmt, ap);
 	va_end(ap);
 	if (rc == -1)
-		log_fatal("tessera: output larger than %u bytes", ADMIN_OUT_MAX);
+		overflow();
 	put(o, "\n");
 }
 

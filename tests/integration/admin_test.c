@@ -1213,3 +1213,22 @@ Test(admin, ad_profile_refuses_changes_with_69)
 	    NULL);
 	EXPECT_RC(r, 69);
 }
+
+Test(admin, changes_are_logged_with_entry_server_and_bind)
+{
+	const char *cf = conf("[global]\nlog_dest = stderr\nlog_level = info\n");
+	struct res r = tessera(cf, "user", "add", "audit@example.test",
+	    "--name", "Audit Me", NULL);
+
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.err, pool_printf(pool, "change=add dn=\"uid=audit,"
+	    "ou=people," BASE "\" server=%s by=\"" ADMIN_DN "\" result=ok",
+	    shared_uri()));
+	r = tessera(cf, "user", "disable", "audit@example.test", NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.err, "change=modify dn=\"uid=audit,ou=people," BASE "\"");
+	/* reads are not changes */
+	r = tessera(cf, "user", "show", "audit@example.test", NULL);
+	EXPECT_RC(r, 0);
+	cr_expect_null(strstr(r.err, "change="), "%s", r.err);
+}
