@@ -112,8 +112,10 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 	files = ldif_files(shared_dir);
 	shared = files != NULL ? itest_slapd_start(shared_dir, files) : NULL;
 	free(files);
-	if (shared != NULL)
+	if (shared != NULL) {
 		setenv("ADMTEST_URI", shared->uri, 1);
+		setenv("ADMTEST_CACERT", shared->cacert, 1);
+	}
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *st)
@@ -1231,4 +1233,67 @@ Test(admin, changes_are_logged_with_entry_server_and_bind)
 	r = tessera(cf, "user", "show", "audit@example.test", NULL);
 	EXPECT_RC(r, 0);
 	cr_expect_null(strstr(r.err, "change="), "%s", r.err);
+}
+
+/* A config whose [directory] section is given whole (admin bind as the
+ * rootdn). */
+static char *
+conf_directory(const char *name, const char *directory)
+{
+	char *pwfile = file_in_tdir("admin.pw", "secret\n");
+
+	return file_in_tdir(name, pool_printf(pool, "[directory]\n%s"
+	    "base_dn = " BASE "\nconnect_timeout = 2s\nop_timeout = 5s\n"
+	    "[admin]\nbind_dn = " ADMIN_DN "\nbind_password_file = %s\n",
+	    directory, pwfile));
+}
+
+Test(admin, failover_to_the_second_uri)
+{
+	uint16_t dead = itest_free_port();
+	const char *cf = conf_directory("fo.conf", pool_printf(pool,
+	    "uris = ldap://127.0.0.1:%u %s\nstarttls = no\n", dead,
+	    shared_uri()));
+	struct res r;
+
+	cr_assert_neq(dead, 0);
+	r = tessera(cf, "user", "add", "failover@example.test", "--name",
+	    "Fail Over", NULL);
+	EXPECT_RC(r, 0);
+	r = tessera(cf, "--json", "lookup", "failover@example.test", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, pool_printf(pool, "assert d['directory']['server']"
+	    " == '%s'\n", shared_uri()));
+	/* every server dead: 75, each named */
+	cf = conf_directory("dead.conf", pool_printf(pool,
+	    "uris = ldap://127.0.0.1:%u\nstarttls = no\n", dead));
+	r = tessera(cf, "user", "list", NULL);
+	EXPECT_RC(r, 75);
+	EXPECT_IN(r.err, pool_printf(pool, "ldap://127.0.0.1:%u", dead));
+}
+
+Test(admin, starttls_with_the_fixture_ca_and_a_wrong_one)
+{
+	const char *ca = getenv("ADMTEST_CACERT");
+	const char *cf;
+	struct res r;
+
+	cr_assert_not_null(ca);
+	cf = conf_directory("tls.conf", pool_printf(pool, "uris = %s\n"
+	    "starttls = yes\ntls_verify = yes\nca_file = %s\n", shared_uri(),
+	    ca));
+	r = tessera(cf, "user", "add", "tls@example.test", "--name", "T L S",
+	    NULL);
+	EXPECT_RC(r, 0);
+	r = tessera(cf, "user", "show", "tls@example.test", NULL);
+	EXPECT_RC(r, 0);
+	/* a CA that did not sign the server's certificate: no change made */
+	cf = conf_directory("badtls.conf", pool_printf(pool, "uris = %s\n"
+	    "starttls = yes\ntls_verify = yes\nca_file = %s\n", shared_uri(),
+	    file_in_tdir("other-ca.pem", "")));
+	r = tessera(cf, "user", "add", "tls2@example.test", "--name", "T L S",
+	    NULL);
+	EXPECT_RC(r, 75);
+	EXPECT_IN(r.err, pool_printf(pool, "%s: StartTLS", shared_uri()));
+	cr_expect_str_eq(ldap_get(BASE, "(mail=tls2@example.test)", "dn"), "");
 }
