@@ -87,8 +87,10 @@ int admin_txn_fail(struct admin *a, struct admin_txn *t);
 struct admin_entry;
 int admin_group_drop_member(struct admin *a, struct admin_txn *t,
     const struct admin_entry *g, const char *dn);
-/* A listing stopped at [admin] list_max: warn on stderr. */
-void admin_list_truncated(struct admin *a, bool truncated);
+/* A listing of n entries stopped early (truncated): warn on stderr,
+ * naming [admin] list_max or, when fewer entries came, the server's own
+ * size limit. */
+void admin_list_truncated(struct admin *a, bool truncated, size_t n);
 
 /* Verb handlers: argv starts after the noun and verb; each returns an
  * exit code and prints its own messages. */

@@ -211,10 +211,16 @@ admin_txn_fail(struct admin *a, struct admin_txn *t)
 }
 
 void
-admin_list_truncated(struct admin *a, bool truncated)
+admin_list_truncated(struct admin *a, bool truncated, size_t n)
 {
-	if (truncated)
+	if (!truncated)
+		return;
+	if (n >= (size_t)a->conf->list_max)
 		admin_fail(a, ADMIN_OK, "warning: more than %lld entries;"
 		    " only the first %lld are listed ([admin] list_max)",
 		    (long long)a->conf->list_max, (long long)a->conf->list_max);
+	else
+		admin_fail(a, ADMIN_OK, "warning: the directory server's size"
+		    " limit stopped the listing after %zu entries (raise the"
+		    " limit for the [admin] bind_dn)", n);
 }

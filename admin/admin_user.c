@@ -529,6 +529,6 @@ admin_user_list(struct admin *a, int argc, char **argv)
 		admin_out_end_obj(a->out);
 	}
 	admin_out_end_list(a->out);
-	admin_list_truncated(a, truncated);
+	admin_list_truncated(a, truncated, n);
 	return ADMIN_OK;
 }

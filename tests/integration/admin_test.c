@@ -57,8 +57,10 @@ static const char extra_ldif[] =
 
 /* ACLs put in front of the fixture's for the rollback tests: the
  * helpdesk may write everything but passwords, and in ou=staging it may
- * add entries but not delete them. */
+ * add entries but not delete them. Its searches return 2 entries at
+ * most. */
 static const char helpdesk_acl[] =
+"limits dn.exact=\"" HELPDESK_DN "\" size=2\n"
 "access to attrs=userPassword\n"
 "    by dn.exact=\"" HELPDESK_DN "\" read\n"
 "    by self write\n    by anonymous auth\n    by * none\n"
@@ -1296,4 +1298,20 @@ Test(admin, starttls_with_the_fixture_ca_and_a_wrong_one)
 	EXPECT_RC(r, 75);
 	EXPECT_IN(r.err, pool_printf(pool, "%s: StartTLS", shared_uri()));
 	cr_expect_str_eq(ldap_get(BASE, "(mail=tls2@example.test)", "dn"), "");
+}
+
+Test(admin, server_size_limit_is_reported_apart_from_list_max)
+{
+	struct itest_slapd *s = own_slapd();
+	const char *cf;
+	struct res r;
+
+	install_helpdesk_acl(s);
+	cf = conf_for(s->uri, HELPDESK_DN, "demo\n",
+	    "user_base_dn = ou=listing," BASE "\nlist_max = 10\n");
+	r = tessera(cf, "--json", "user", "list", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert len(d) == 2\n");
+	EXPECT_IN(r.err, "size limit stopped the listing after 2 entries");
+	cr_expect_null(strstr(r.err, "list_max"));
 }
