@@ -269,6 +269,12 @@ write_envelope(struct queue_writer *w, struct queue_env *env,
 
 	memcpy(env->id, w->id, QUEUE_ID_MAX);
 	env->size = w->flushed;
+	if (env->arrival == 0) {
+		uint64_t us;
+
+		if (queue_id_time(w->id, &us) == 0)
+			env->arrival = us / 1000000;
+	}
 	if (queue_env_format(env, lim, b, &ferr) == -1) {
 		*err_out = pool_printf(w->pool, "queue: %s: %s", w->id, ferr);
 		goto out;
