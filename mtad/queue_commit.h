@@ -50,9 +50,10 @@ uint64_t queue_writer_size(const struct queue_writer *w);
 int queue_writer_write(struct queue_writer *w, const void *p, size_t len,
     const char **err_out);
 /* Commit with envelope env (its id and size are set here from the
- * writer, and its arrival if 0, from the id's time). Frees the writer and clears *wp in any case. 0 once the
- * message is on stable storage under incoming/ID; -1 with *err_out and
- * nothing left behind (bad envelope, I/O error, the id taken). */
+ * writer, and its arrival if 0, from the id's time). Frees the writer
+ * and clears *wp in any case. 0 once the message is on stable storage
+ * under incoming/ID; -1 with *err_out and nothing left behind (bad
+ * envelope, I/O error, the id taken). */
 int queue_writer_commit(struct queue_writer **wp, struct queue_env *env,
     const char **err_out);
 /* Give up the message: remove the temp file, free the writer, clear *wp

@@ -59,6 +59,27 @@ queue_rcpt_is_final(enum queue_rcpt_state s)
 	return s == QUEUE_RCPT_DELIVERED || s == QUEUE_RCPT_BOUNCED;
 }
 
+bool
+queue_env_is_done(const struct queue_env *env)
+{
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (!queue_rcpt_is_final(env->rcpts[i].state))
+			return false;
+	return true;
+}
+
+uint64_t
+queue_env_next_try(const struct queue_env *env)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (!queue_rcpt_is_final(env->rcpts[i].state) &&
+		    env->rcpts[i].next_try < t)
+			t = env->rcpts[i].next_try;
+	return t;
+}
+
 size_t
 queue_env_max_len(const struct queue_limits *lim)
 {
@@ -339,8 +360,8 @@ next_line(struct env_in *in)
 static bool
 tok_is(const struct env_in *in, size_t i, const char *w)
 {
-	return in->toklen[i] == strlen(w) && memcmp(in->tok[i], w, in->toklen[i])
-	    == 0;
+	return in->toklen[i] == strlen(w) &&
+	    memcmp(in->tok[i], w, in->toklen[i]) == 0;
 }
 
 static bool
@@ -435,7 +456,8 @@ notify_parse(const char *p, size_t len, unsigned *out)
 		QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE, QUEUE_NOTIFY_DELAY,
 		QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_DELAY,
 		QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY,
-		QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY };
+		QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE |
+		    QUEUE_NOTIFY_DELAY };
 	int i = word_index(forms, 9, p, len);
 
 	if (i < 0)

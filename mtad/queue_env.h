@@ -23,7 +23,8 @@
  *   mail-ret -                      MAIL RET=: - FULL HDRS
  *   mail-envid -                    MAIL ENVID= (decoded from xtext)
  *   rcpt-count 1                    number of rcpt lines that follow
- *   rcpt bob@example.test orcpt=rfc822;bob@example.test notify=- state=pending attempts=0 next=0 reply=-
+ *   rcpt bob@example.test orcpt=rfc822;bob@example.test notify=-
+ *     state=pending attempts=0 next=0 reply=-   (one line, wrapped here)
  *   ######                          zero or more padding lines ('#' only)
  *   (blank line)
  *
@@ -146,5 +147,11 @@ int queue_rcpt_state_parse(const char *p, size_t len,
     enum queue_rcpt_state *out);
 /* Whether the recipient needs no more delivery attempts. */
 bool queue_rcpt_is_final(enum queue_rcpt_state s);
+/* Whether every recipient of env is final: the message may be deleted
+ * (once its bounces are queued). */
+bool queue_env_is_done(const struct queue_env *env);
+/* Earliest next_try of env's recipients that are not final (0: due now),
+ * UINT64_MAX if every recipient is final. */
+uint64_t queue_env_next_try(const struct queue_env *env);
 
 #endif

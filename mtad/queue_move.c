@@ -31,7 +31,8 @@ move_err(struct pool *pool, const char **err_out, const char *what,
 
 int
 queue_move(struct queue *q, const char *id, enum queue_dir from,
-    enum queue_dir to, struct pool *pool, const char **err_out)
+    enum queue_dir to, bool durable, struct pool *pool,
+    const char **err_out)
 {
 	char state[QUEUE_NAME_MAX];
 
@@ -50,7 +51,8 @@ queue_move(struct queue *q, const char *id, enum queue_dir from,
 	    RENAME_NOREPLACE) == -1 && errno != ENOENT)
 		return move_err(pool, err_out, "move state of", id, from, to);
 	queue_step(q, "moved-state");
-	if (queue_sync_dir(q, to) == -1 || queue_sync_dir(q, from) == -1)
+	if (durable && (queue_sync_dir(q, to) == -1 ||
+	    queue_sync_dir(q, from) == -1))
 		return move_err(pool, err_out, "fsync after moving", id, from,
 		    to);
 	return 0;

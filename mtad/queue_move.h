@@ -14,15 +14,23 @@
 #ifndef MTAD_QUEUE_MOVE_H
 #define MTAD_QUEUE_MOVE_H
 
+#include <stdbool.h>
+
 #include "mtad/queue.h"
 
 struct pool;
 
 /* Move message id from directory from to directory to, with its state
- * file; never replaces a message already in to. 0, or -1 with *err_out
- * (in pool): no such message, one already there, I/O error. */
+ * file; never replaces a message already in to. durable: fsync both
+ * directories before returning, for moves whose loss in a crash would
+ * matter (into hold/, out of hold/ by the administrator); a lost
+ * incoming -> active -> deferred move only means the message is looked
+ * at again after the restart, so the runner may skip the two fsyncs
+ * there. 0, or -1 with *err_out (in pool): no such message, one already
+ * there, I/O error. */
 int queue_move(struct queue *q, const char *id, enum queue_dir from,
-    enum queue_dir to, struct pool *pool, const char **err_out);
+    enum queue_dir to, bool durable, struct pool *pool,
+    const char **err_out);
 /* Delete message id (and its state file) from dir. 0, or -1 with
  * *err_out (in pool). */
 int queue_delete(struct queue *q, enum queue_dir dir, const char *id,

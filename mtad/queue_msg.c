@@ -99,7 +99,7 @@ to_corrupt(struct queue *q, enum queue_dir dir, const char *id,
 		buf_free(&esc);
 		return QUEUE_MSG_CORRUPT;
 	}
-	if (queue_move(q, id, dir, QUEUE_CORRUPT, pool, &merr) == -1) {
+	if (queue_move(q, id, dir, QUEUE_CORRUPT, false, pool, &merr) == -1) {
 		log_error("queue: corrupt id=%s dir=%s reason=\"%s\" "
 		    "moved=no error=\"%s\"", id, queue_dir_name(dir),
 		    log_escape(esc, why, strlen(why)), merr);
@@ -122,7 +122,7 @@ queue_msg_open(struct queue *q, enum queue_dir dir, const char *id,
 	int fd, rc;
 
 	*msg_out = NULL;
-	if (!queue_id_is_valid(id)) {
+	if ((size_t)dir >= QUEUE_NDIRS || !queue_id_is_valid(id)) {
 		*err_out = "queue: not a queue id";
 		return QUEUE_MSG_NOTFOUND;
 	}
@@ -191,9 +191,11 @@ queue_msg_body_fd(const struct queue_msg *m, const char **err_out)
 }
 
 int
-queue_msg_move(struct queue_msg *m, enum queue_dir to, const char **err_out)
+queue_msg_move(struct queue_msg *m, enum queue_dir to, bool durable,
+    const char **err_out)
 {
-	if (queue_move(m->q, m->id, m->dir, to, m->pool, err_out) == -1)
+	if (queue_move(m->q, m->id, m->dir, to, durable, m->pool, err_out) ==
+	    -1)
 		return -1;
 	m->dir = to;
 	return 0;

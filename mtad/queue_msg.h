@@ -9,6 +9,7 @@
 #ifndef MTAD_QUEUE_MSG_H
 #define MTAD_QUEUE_MSG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mtad/queue_env.h"
@@ -47,9 +48,9 @@ int queue_msg_find(const struct queue *q, const char *id,
 /* A new read-only descriptor positioned at the first message byte (the
  * caller closes it). -1 with *err_out on error. */
 int queue_msg_body_fd(const struct queue_msg *m, const char **err_out);
-/* Move the message to directory to (mtad/queue_move.h), updating m->dir.
- * 0, or -1 with *err_out. */
-int queue_msg_move(struct queue_msg *m, enum queue_dir to,
+/* Move the message to directory to (queue_move, mtad/queue_move.h),
+ * updating m->dir. 0, or -1 with *err_out. */
+int queue_msg_move(struct queue_msg *m, enum queue_dir to, bool durable,
     const char **err_out);
 
 #endif

@@ -49,7 +49,8 @@ read_names(const struct queue *q, enum queue_dir d, struct name_list *nl)
 	while ((errno = 0, de = readdir(dir)) != NULL) {
 		enum queue_name_kind k;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		k = queue_name_classify(de->d_name, NULL);
 		if (k == QUEUE_NAME_OTHER) {
@@ -135,8 +136,15 @@ queue_list(struct queue *q, enum queue_dir dir, uint64_t now,
 			k++;
 			queue_msg_close(&m);
 			break;
-		case QUEUE_MSG_NOTFOUND:	/* delivered meanwhile */
 		case QUEUE_MSG_CORRUPT:		/* logged and moved */
+			if (dir != QUEUE_CORRUPT)
+				break;
+			e[k].dir = dir;
+			memcpy(e[k].env.id, ids[i], QUEUE_ID_MAX);
+			e[k].corrupt = err;
+			k++;
+			break;
+		case QUEUE_MSG_NOTFOUND:	/* delivered meanwhile */
 			break;
 		case QUEUE_MSG_ERROR:
 			*err_out = err;
@@ -148,16 +156,42 @@ queue_list(struct queue *q, enum queue_dir dir, uint64_t now,
 	return 0;
 }
 
-/* Whether message id exists in some directory; *d_out says which. */
-static bool
-message_where(const struct queue *q, const char *id, enum queue_dir *d_out)
+/* A state file of directory d: remove it if its message is gone, move it
+ * beside its message if a move was cut short. 0, or -1 (errno). */
+static int
+recover_state(struct queue *q, enum queue_dir d, const char *name,
+    const char *id, struct queue_recover_stats *st)
 {
-	return queue_msg_find(q, id, d_out) == 0;
+	const char *dn = queue_dir_name(d);
+	enum queue_dir md;
+
+	if (queue_msg_find(q, id, &md) == -1) {
+		if (unlinkat(q->dirfd[d], name, 0) == -1)
+			return -1;
+		st->states_removed++;
+		log_info("queue: recover id=%s removed orphan state file=%s/%s",
+		    id, dn, name);
+		return 0;
+	}
+	if (md == d)
+		return 0;
+	if (renameat2(q->dirfd[d], name, q->dirfd[md], name,
+	    RENAME_NOREPLACE) == 0) {
+		st->states_moved++;
+		log_info("queue: recover id=%s moved state file %s -> %s", id,
+		    dn, queue_dir_name(md));
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -1;
+	/* the one beside the message was written later: it is the one read */
+	log_warn("queue: recover id=%s state files in %s and %s, kept %s", id,
+	    dn, queue_dir_name(md), queue_dir_name(md));
+	return 0;
 }
 
 static int
-recover_dir(struct queue *q, enum queue_dir d, struct pool *pool,
-    struct queue_recover_stats *st)
+recover_dir(struct queue *q, enum queue_dir d, struct queue_recover_stats *st)
 {
 	struct name_list nl;
 	int rc = 0;
@@ -173,45 +207,19 @@ recover_dir(struct queue *q, enum queue_dir d, struct pool *pool,
 	for (size_t i = 0; i < nl.n && rc == 0; i++) {
 		const char *name = nl.names[i];
 		char id[QUEUE_ID_MAX];
-		enum queue_dir md;
 
 		queue_name_classify(name, id);
-		if (nl.kinds[i] == QUEUE_NAME_TEMP) {
-			if ((rc = unlinkat(q->dirfd[d], name, 0)) == 0) {
-				st->temps_removed++;
-				log_info("queue: recover id=%s removed partial "
-				    "file=%s/%s", id, queue_dir_name(d), name);
-			}
-		} else if (nl.kinds[i] == QUEUE_NAME_STATE) {
-			if (!message_where(q, id, &md)) {
-				if ((rc = unlinkat(q->dirfd[d], name, 0)) == 0) {
-					st->states_removed++;
-					log_info("queue: recover id=%s removed "
-					    "orphan state file=%s/%s", id,
-					    queue_dir_name(d), name);
-				}
-			} else if (md != d) {
-				if ((rc = renameat2(q->dirfd[d], name,
-				    q->dirfd[md], name, RENAME_NOREPLACE)) == 0) {
-					st->states_moved++;
-					log_info("queue: recover id=%s moved state "
-					    "file %s -> %s", id, queue_dir_name(d),
-					    queue_dir_name(md));
-				} else if (errno == EEXIST) {
-					/* the one beside the message was
-					 * written later: it is the one read */
-					log_warn("queue: recover id=%s state "
-					    "files in %s and %s, kept %s", id,
-					    queue_dir_name(d),
-					    queue_dir_name(md),
-					    queue_dir_name(md));
-					rc = 0;
-				}
-			}
+		if (nl.kinds[i] == QUEUE_NAME_STATE) {
+			rc = recover_state(q, d, name, id, st);
+		} else if (nl.kinds[i] == QUEUE_NAME_TEMP) {
+			if ((rc = unlinkat(q->dirfd[d], name, 0)) == -1)
+				break;
+			st->temps_removed++;
+			log_info("queue: recover id=%s removed partial "
+			    "file=%s/%s", id, queue_dir_name(d), name);
 		}
 	}
 	names_free(&nl);
-	(void)pool;
 	return rc;
 }
 
@@ -221,7 +229,7 @@ queue_recover(struct queue *q, struct pool *pool,
 {
 	memset(st, 0, sizeof(*st));
 	for (size_t d = 0; d < QUEUE_NDIRS; d++) {
-		if (recover_dir(q, (enum queue_dir)d, pool, st) == -1) {
+		if (recover_dir(q, (enum queue_dir)d, st) == -1) {
 			*err_out = pool_printf(pool, "queue: recover %s: %s",
 			    queue_dir_name((enum queue_dir)d), strerror(errno));
 			return -1;

@@ -26,11 +26,15 @@ struct queue_entry {
 	enum queue_dir dir;
 	struct queue_env env;		/* recipient states applied */
 	uint64_t age;			/* seconds since arrival */
+	const char *corrupt;		/* corrupt/ only: why it does not
+					   parse (env holds only the id),
+					   NULL if it does */
 };
 
-/* Every readable message of dir, oldest first, as of now (unix seconds).
- * Messages that fail to parse are moved to corrupt/ (and logged) and
- * left out; ones that vanish meanwhile (delivered) are left out. 0 with
+/* Every message of dir, oldest first, as of now (unix seconds). Messages
+ * that fail to parse are moved to corrupt/ (and logged) and left out,
+ * except when dir is corrupt/ itself, where they are listed with the
+ * reason; ones that vanish meanwhile (delivered) are left out. 0 with
  * *out (in pool) and *n_out, or -1 with *err_out. */
 int queue_list(struct queue *q, enum queue_dir dir, uint64_t now,
     struct pool *pool, struct queue_entry **out, size_t *n_out,

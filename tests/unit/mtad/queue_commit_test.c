@@ -458,7 +458,8 @@ Test(queue_commit, concurrent_processes_get_unique_ids_and_all_read_back)
 		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	cr_assert_eq(queue_scan_ids(q, QUEUE_INCOMING, pool, &ids, &n, &err), 0);
+	cr_assert_eq(queue_scan_ids(q, QUEUE_INCOMING, pool, &ids, &n, &err),
+	    0);
 	cr_assert_eq(n, PROCS * EACH);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t body[5000];

@@ -78,7 +78,8 @@ Test(queue_config, limits_at_and_past_their_bounds)
 Test(queue_config, every_key_documented)
 {
 	const char *src = getenv("TESSERA_SRCDIR");
-	struct buf *doc = buf_new(4096, 1 << 20), *have = buf_new(4096, 1 << 20);
+	struct buf *doc = buf_new(4096, 1 << 20);
+	struct buf *have = buf_new(4096, 1 << 20);
 	char path[4096], line[512];
 	bool in = false;
 	FILE *f;

@@ -383,16 +383,16 @@ Test(queue_env, state_line_round_trip_and_refusals)
 	cr_assert_eq(b->data[b->len - 1], '\n');
 	cr_assert_null(memchr(b->data, '\r', b->len));
 	cr_assert_null(memchr(b->data, '\n', b->len - 1));
-	cr_assert_eq(queue_state_parse_line((char *)b->data, b->len - 1, 3, pool,
-	    &got), 0);
+	cr_assert_eq(queue_state_parse_line((char *)b->data, b->len - 1, 3,
+	    pool, &got), 0);
 	cr_assert_eq(got.rcpt, 2);
 	cr_assert_eq(got.state, QUEUE_RCPT_DEFERRED);
 	cr_assert_eq(got.attempts, 4);
 	cr_assert_eq(got.next_try, 1764980000);
 	cr_assert_str_eq(got.reply, r.reply);
 	/* index past the recipients */
-	cr_assert_eq(queue_state_parse_line((char *)b->data, b->len - 1, 2, pool,
-	    &got), -1);
+	cr_assert_eq(queue_state_parse_line((char *)b->data, b->len - 1, 2,
+	    pool, &got), -1);
 	cr_assert_eq(state_line("rcpt 0 state=delivered attempts=1 next=0",
 	    &got), -1);
 	cr_assert_eq(state_line("rcpt 00 state=delivered attempts=1 next=0 "

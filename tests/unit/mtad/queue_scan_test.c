@@ -118,7 +118,8 @@ Test(queue_scan, scan_skips_temp_state_and_foreign_files)
 	put_file("incoming", pool_printf(pool, "%s.state", a), "");
 	put_file("incoming", "README", "not ours");
 	put_file("incoming", "0000000000000000000", "19 chars");
-	cr_assert_eq(queue_scan_ids(q, QUEUE_INCOMING, pool, &ids, &n, &err), 0);
+	cr_assert_eq(queue_scan_ids(q, QUEUE_INCOMING, pool, &ids, &n, &err),
+	    0);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(ids[0], a);
 }
@@ -134,23 +135,23 @@ Test(queue_scan, moves_between_directories_and_delete)
 	commit(1, "x@y", 10, a);
 	commit(1, "x@y", 10, b);
 	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
-		cr_assert_eq(queue_move(q, a, from, path[i], pool, &err), 0,
-		    "%s", err);
+		cr_assert_eq(queue_move(q, a, from, path[i], true, pool,
+		    &err), 0, "%s", err);
 		cr_assert_eq(queue_msg_find(q, a, &where), 0);
 		cr_assert_eq(where, path[i]);
 		from = path[i];
 	}
 	/* never onto an existing message, never from where it is not */
-	cr_assert_eq(queue_move(q, b, QUEUE_INCOMING, QUEUE_INCOMING, pool,
+	cr_assert_eq(queue_move(q, b, QUEUE_INCOMING, QUEUE_INCOMING, true,
+	    pool, &err), -1);
+	cr_assert_eq(queue_move(q, a, QUEUE_INCOMING, QUEUE_HOLD, true, pool,
 	    &err), -1);
-	cr_assert_eq(queue_move(q, a, QUEUE_INCOMING, QUEUE_HOLD, pool, &err),
-	    -1);
 	put_file("hold", b, "placeholder");
-	cr_assert_eq(queue_move(q, b, QUEUE_INCOMING, QUEUE_HOLD, pool, &err),
-	    -1);
-	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_MESSAGE), 1);
-	cr_assert_eq(queue_move(q, "../../etc", QUEUE_ACTIVE, QUEUE_HOLD, pool,
+	cr_assert_eq(queue_move(q, b, QUEUE_INCOMING, QUEUE_HOLD, true, pool,
 	    &err), -1);
+	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_MESSAGE), 1);
+	cr_assert_eq(queue_move(q, "../../etc", QUEUE_ACTIVE, QUEUE_HOLD, true,
+	    pool, &err), -1);
 	/* delete removes the state file too */
 	put_file("active", pool_printf(pool, "%s.state", a), "");
 	cr_assert_eq(queue_delete(q, QUEUE_ACTIVE, a, pool, &err), 0);
@@ -216,7 +217,8 @@ Test(queue_scan, move_killed_halfway_keeps_the_results)
 	pid = fork();
 	if (pid == 0) {
 		queue_set_step_fn(q, die_at, "moved-message");
-		queue_move(q, a, QUEUE_INCOMING, QUEUE_DEFERRED, pool, &err);
+		queue_move(q, a, QUEUE_INCOMING, QUEUE_DEFERRED, true, pool,
+		    &err);
 		_exit(0);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -297,6 +299,12 @@ goes_to_corrupt(const char *a, const char *reason)
 	cr_assert_eq(queue_msg_open(q, QUEUE_CORRUPT, a, pool, &m, &err),
 	    QUEUE_MSG_CORRUPT);
 	cr_assert_eq(qt_count(spool, "corrupt", QUEUE_NAME_MESSAGE), 1);
+	/* and the listing of corrupt/ shows it with the reason */
+	cr_assert_eq(queue_list(q, QUEUE_CORRUPT, 0, pool, &e, &n, &err), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(e[0].env.id, a);
+	cr_assert_not_null(e[0].corrupt);
+	cr_assert_not_null(strstr(e[0].corrupt, reason), "%s", e[0].corrupt);
 }
 
 Test(queue_scan, garbled_envelope_goes_to_corrupt)

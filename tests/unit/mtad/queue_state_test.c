@@ -163,6 +163,28 @@ Test(queue_state, hostile_reply_stays_on_one_line_and_long_reply_is_cut)
 	queue_msg_close(&m);
 }
 
+Test(queue_state, done_and_next_try_follow_the_updates)
+{
+	struct queue_msg *m = open_msg(QUEUE_INCOMING);
+	struct queue_state_rec r[3] = {
+		{ 0, QUEUE_RCPT_DELIVERED, 1, 0, "250 ok" },
+		{ 1, QUEUE_RCPT_DEFERRED, 1, 1764990500, "451 later" },
+		{ 2, QUEUE_RCPT_DEFERRED, 1, 1764990100, "451 later" },
+	};
+	const char *err;
+
+	cr_assert_not(queue_env_is_done(&m->env));
+	cr_assert_eq(queue_env_next_try(&m->env), 0, "pending: due now");
+	cr_assert_eq(queue_msg_update(m, r, 3, &err), 0);
+	cr_assert_eq(queue_env_next_try(&m->env), 1764990100);
+	r[0].rcpt = 2;
+	r[1].state = QUEUE_RCPT_BOUNCED;
+	cr_assert_eq(queue_msg_update(m, r, 2, &err), 0);
+	cr_assert(queue_env_is_done(&m->env));
+	cr_assert_eq(queue_env_next_try(&m->env), UINT64_MAX);
+	queue_msg_close(&m);
+}
+
 Test(queue_state, update_of_a_recipient_out_of_range_is_refused)
 {
 	struct queue_msg *m = open_msg(QUEUE_INCOMING);
@@ -259,7 +281,8 @@ Test(queue_state, state_follows_moves_and_survives_an_interrupted_one)
 	char from[4096], to[4096];
 
 	update(m, 0, QUEUE_RCPT_DEFERRED, 1, "451 later");
-	cr_assert_eq(queue_msg_move(m, QUEUE_ACTIVE, &err), 0, "%s", err);
+	cr_assert_eq(queue_msg_move(m, QUEUE_ACTIVE, false, &err), 0, "%s",
+	    err);
 	cr_assert_eq(m->dir, QUEUE_ACTIVE);
 	cr_assert_eq(qt_count(spool, "active", QUEUE_NAME_STATE), 1);
 	queue_msg_close(&m);
