@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +156,60 @@ Test(queue_commit, refused_envelope_leaves_nothing)
 	cr_assert_not_null(err);
 	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_TEMP), 0);
 	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_MESSAGE), 0);
+}
+
+Test(queue_commit, write_error_fails_the_commit_and_leaves_nothing)
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		/* a file size limit stands in for a full disk: writes past
+		 * it fail with EFBIG */
+		struct rlimit rl = { 100000, 100000 };
+		struct queue_env env;
+		struct queue_writer *w;
+		const char *err = NULL;
+		uint8_t chunk[8192];
+		int rc = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		memset(chunk, 'x', sizeof(chunk));
+		qt_env(&env, pool, 1);
+		w = queue_writer_new(q, &env, pool, &err);
+		for (int i = 0; i < 100 && rc == 0; i++)
+			rc = queue_writer_write(w, chunk, sizeof(chunk), &err);
+		if (rc != -1 || err == NULL || strstr(err, "write") == NULL)
+			_exit(1);
+		/* no more writes, and the commit fails and cleans up */
+		if (queue_writer_write(w, chunk, 1, &err) != -1 ||
+		    queue_writer_commit(&w, &env, &err) != -1 || w != NULL)
+			_exit(2);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+	    status);
+	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_TEMP), 0);
+	cr_assert_eq(qt_count(spool, "incoming", QUEUE_NAME_MESSAGE), 0);
+}
+
+Test(queue_commit, open_fails_without_a_state_dir_and_with_bad_limits)
+{
+	struct queue_limits small = { QUEUE_LINE_MAX_MIN - 1, 10 };
+	const char *err = NULL;
+	char *missing = pool_printf(pool, "%s/no/such/dir", spool);
+
+	cr_assert_null(queue_open(missing, NULL, pool, &err));
+	cr_assert_not_null(strstr(err, missing), "%s", err);
+	err = NULL;
+	cr_assert_null(queue_open(spool, &small, pool, &err));
+	cr_assert_not_null(err);
+	small.line_max = QUEUE_LINE_MAX_MIN;
+	small.rcpt_max = 0;
+	cr_assert_null(queue_open(spool, &small, pool, &err));
 }
 
 /* Commit body with hint h and final envelope env. */
