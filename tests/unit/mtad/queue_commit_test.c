@@ -416,9 +416,9 @@ commit_loop(int fd, unsigned seed, size_t len)
 Test(queue_commit, random_kills_lose_no_acknowledged_message)
 {
 	enum { ROUNDS = 12, LEN = 30000 };
+	static uint8_t body[LEN];
 	unsigned rnd = 12345;
 	size_t acked_total = 0;
-	uint8_t *body = xmalloc(LEN);
 
 	for (int r = 0; r < ROUNDS; r++) {
 		struct queue_recover_stats st;
@@ -439,8 +439,14 @@ Test(queue_commit, random_kills_lose_no_acknowledged_message)
 			commit_loop(p[1], (unsigned)r * 100000, LEN);
 		}
 		close(p[1]);
+		/* once the child is under way (its first acknowledgement;
+		 * a loaded or sanitized build is slow to get there), kill it
+		 * at a pseudo-random moment of the next commits */
+		cr_assert_eq(read(p[0], ids[0], QUEUE_ID_LEN), QUEUE_ID_LEN);
+		ids[0][QUEUE_ID_LEN] = '\0';
+		n = 1;
 		rnd = rnd * 1103515245 + 12345;
-		usleep(2000 + (rnd >> 8) % 40000);
+		usleep((rnd >> 8) % 30000);
 		kill(pid, SIGKILL);
 		cr_assert_eq(waitpid(pid, &status, 0), pid);
 		all = qt_read_fd(p[0], &got);
@@ -475,8 +481,7 @@ Test(queue_commit, random_kills_lose_no_acknowledged_message)
 		cr_assert_leq(nlist, acked_total + 1);
 		acked_total = nlist;
 	}
-	cr_assert_gt(acked_total, 0);
-	free(body);
+	cr_assert_geq(acked_total, ROUNDS);
 }
 
 Test(queue_commit, concurrent_processes_get_unique_ids_and_all_read_back)
