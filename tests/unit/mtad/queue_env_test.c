@@ -230,6 +230,27 @@ Test(queue_env, malformed_envelopes_are_refused)
 	refused("id ", "id 0");
 }
 
+Test(queue_env, raw_nul_byte_is_refused_wherever_it_is)
+{
+	struct queue_env env, got;
+	struct buf *b;
+	const char *err;
+	size_t off, end;
+
+	sample(&env, 2);
+	b = file_of(&env, &lim);
+	end = (size_t)(strstr(buf_cstr(b), "\n\n") - buf_cstr(b));
+	for (size_t i = 0; i < end; i += 7) {
+		uint8_t save = b->data[i];
+
+		b->data[i] = '\0';
+		cr_assert_eq(parse(b, &lim, &got, &off, &err), -1, "at %zu", i);
+		b->data[i] = save;
+	}
+	cr_assert_eq(parse(b, &lim, &got, &off, &err), 1);
+	buf_free(&b);
+}
+
 Test(queue_env, padding_lines_before_the_blank_line_are_skipped)
 {
 	struct queue_env env, got;

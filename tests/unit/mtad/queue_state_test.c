@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/pool.h"
 #include "mtad/queue.h"
@@ -353,4 +354,59 @@ Test(queue_state, killed_after_the_append_keeps_a_readable_state)
 Test(queue_state, killed_after_the_sync_keeps_the_new_state)
 {
 	killed_during_update("state-synced", QUEUE_RCPT_DELIVERED);
+}
+
+/* A reply that makes the state line of rcpt 0 exactly len bytes. */
+static char *
+reply_for_line(size_t len)
+{
+	const char *head = "rcpt 0 state=deferred attempts=1 next=1764990000 "
+	    "reply=";
+	size_t need = len - strlen(head), k = need / 3, m = need % 3;
+	char *r = pool_alloc(pool, k + m + 1);
+
+	memset(r, '\x01', k);		/* written as %01: three bytes */
+	memset(r + k, 'r', m);
+	cr_assert_leq(k + m, QUEUE_REPLY_MAX);
+	return r;
+}
+
+Test(queue_state, state_line_limit_at_max_minus_one_max_and_max_plus_one)
+{
+	struct queue *small = qt_open(spool, QUEUE_LINE_MAX_MIN, 0);
+	struct queue_state_rec r = { 0, QUEUE_RCPT_DEFERRED, 1, 1764990000,
+		NULL };
+	struct queue_msg *m;
+	const char *err;
+
+	cr_assert_eq(queue_msg_open(small, QUEUE_INCOMING, id, pool, &m, &err),
+	    QUEUE_MSG_OK);
+	for (size_t n = QUEUE_LINE_MAX_MIN - 1; n <= QUEUE_LINE_MAX_MIN; n++) {
+		r.reply = reply_for_line(n);
+		cr_assert_eq(queue_msg_update(m, &r, 1, &err), 0, "%zu", n);
+	}
+	r.reply = reply_for_line(QUEUE_LINE_MAX_MIN + 1);
+	cr_assert_eq(queue_msg_update(m, &r, 1, &err), -1);
+	queue_msg_close(&m);
+	/* what was written reads back under the same limit */
+	cr_assert_eq(queue_msg_open(small, QUEUE_INCOMING, id, pool, &m, &err),
+	    QUEUE_MSG_OK, "%s", err);
+	cr_assert_str_eq(m->env.rcpts[0].reply,
+	    reply_for_line(QUEUE_LINE_MAX_MIN));
+	queue_msg_close(&m);
+	/* and a line one byte longer, written by hand, is refused */
+	{
+		struct buf *b = buf_new(64, 1 << 20);
+
+		buf_printf(b, "rcpt 0 state=deferred attempts=1 "
+		    "next=1764990000 reply=");
+		queue_esc_append(b, reply_for_line(QUEUE_LINE_MAX_MIN + 1));
+		cr_assert_eq(b->len, QUEUE_LINE_MAX_MIN + 1);
+		buf_append_byte(b, '\n');
+		append_raw("incoming", buf_cstr(b));
+		buf_free(&b);
+	}
+	cr_assert_eq(queue_msg_open(small, QUEUE_INCOMING, id, pool, &m, &err),
+	    QUEUE_MSG_CORRUPT);
+	queue_close(&small);
 }
