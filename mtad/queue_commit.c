@@ -282,7 +282,10 @@ write_envelope(struct queue_writer *w, struct queue_env *env,
 	elen = b->len;
 	if (elen + 1 <= w->reserve && w->reserve - elen - 1 != 1) {
 		npad = pad_append(b, w->reserve - elen - 1, lim->line_max);
-		fits = npad <= QUEUE_ENV_FIXED_LINES + lim->rcpt_max;
+		/* too many lines for the parser, or (buffer ceiling) short:
+		 * a short pad would leave a hole before the message */
+		fits = npad <= QUEUE_ENV_FIXED_LINES + lim->rcpt_max &&
+		    b->len + 1 == w->reserve;
 		if (!fits)
 			buf_truncate(b, elen);
 	}
