@@ -28,7 +28,8 @@
  * floors of UIDNEXT/HIGHESTMODSEQ are in tessera.uidvalidity. So the
  * index is a cache: deleted or torn, it is rebuilt with the same UIDs and
  * UIDVALIDITY (flags changed after delivery, keywords and cached strings
- * are lost then, and every message gets one new modseq above the floor).
+ * are lost then, and every message gets one new modseq: modseqs follow a
+ * microsecond clock, so it is above every modseq handed out before).
  *
  * Concurrency: every change to a folder happens under its lock (an open
  * file description lock on tessera.lock, which excludes other processes

@@ -181,9 +181,13 @@ store_expunge_uids(struct store_folder *f, const struct store_range *set,
 		goto out;
 	/* floors first: a rebuild after this must not hand out these UIDs
 	 * again nor go below the modseqs given (store_rebuild.c) */
-	f->idx.highestmodseq += nfiles;
-	r = store_folder_write_uidv(f, err);
-	f->idx.highestmodseq -= nfiles;
+	{
+		uint64_t hm = f->idx.highestmodseq;
+
+		f->idx.highestmodseq = f->modseq_next - 1;
+		r = store_folder_write_uidv(f, err);
+		f->idx.highestmodseq = hm;
+	}
 	if (r != STORE_OK) {
 		buf_reset(f->rec);
 		goto out;

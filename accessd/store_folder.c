@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -37,10 +38,28 @@ store_folder_path(const struct store_folder *f, const char *sub,
 }
 
 uint64_t
+store_modseq_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
 store_folder_next_modseq(struct store_folder *f)
 {
-	if (f->modseq_next <= f->idx.highestmodseq)
+	/* modseqs follow the clock (microseconds) when it is ahead, so a
+	 * rebuilt index, which knows no modseq, can start above every one
+	 * handed out before (store_rebuild.c) and CONDSTORE clients never
+	 * see one go back */
+	if (f->modseq_next <= f->idx.highestmodseq) {
+		uint64_t now = store_modseq_clock();
+
 		f->modseq_next = f->idx.highestmodseq + 1;
+		if (now > f->modseq_next)
+			f->modseq_next = now;
+	}
 	return f->modseq_next++;
 }
 
@@ -468,6 +487,7 @@ store_folder_open(struct store_mailbox *mb, const char *name,
 		store_folder_close(&f);
 		return r;
 	}
+	store_tmp_sweep(f);
 	*f_out = f;
 	return STORE_OK;
 }

@@ -114,6 +114,10 @@ enum store_result store_folder_write_uidv(struct store_folder *f,
  * file (mailbox lock held). */
 enum store_result store_folder_mkdir(struct store_mailbox *mb,
     const char *dir, struct buf *err);
+/* Remove files older than STORE_TMP_MAX_AGE from f's tmp/: deliveries
+ * killed before their rename (Maildir's 36 hours). */
+#define STORE_TMP_MAX_AGE (36 * 3600)
+void store_tmp_sweep(struct store_folder *f);
 /* Replace the index file by one holding idx (tmp + rename). 0 or -1. */
 int store_folder_write_index(struct store_folder *f,
     const struct store_index *idx);
@@ -125,8 +129,11 @@ uint32_t store_new_uidvalidity(struct store_mailbox *mb, struct buf *err);
 /* path of name inside f's directory / cur/ into out. */
 int store_folder_path(const struct store_folder *f, const char *sub,
     const char *name, char *out, size_t size);
-/* Next modseq for a change (locked). */
+/* Next modseq for a change (locked): above HIGHESTMODSEQ and at least
+ * the modseq clock. */
 uint64_t store_folder_next_modseq(struct store_folder *f);
+/* The modseq clock: microseconds since the epoch. */
+uint64_t store_modseq_clock(void);
 
 /* ---- store_flags.c -------------------------------------------------- */
 

@@ -169,6 +169,31 @@ store_folder_mkdir(struct store_mailbox *mb, const char *dir,
 	return STORE_OK;
 }
 
+void
+store_tmp_sweep(struct store_folder *f)
+{
+	char dpath[STORE_PATH_MAX], path[STORE_PATH_MAX];
+	time_t old = time(NULL) - STORE_TMP_MAX_AGE;
+	struct dirent *de;
+	DIR *d;
+
+	if (str_printf(dpath, sizeof(dpath), "%s/tmp", f->dir) == -1 ||
+	    (d = opendir(dpath)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || str_printf(path, sizeof(path),
+		    "%s/%s", dpath, de->d_name) == -1 || lstat(path, &st) == -1 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime >= old)
+			continue;
+		if (unlink(path) == 0)
+			log_info("store: removed stale tmp file folder=%s "
+			    "size=%lld", f->dir, (long long)st.st_size);
+	}
+	closedir(d);
+}
+
 static void
 skip_entry(const struct store_folder *f, const char *sub, const char *name,
     const char *why)
@@ -263,9 +288,12 @@ store_rebuild(struct store_folder *f, struct buf *err)
 		if ((uv = store_new_uidvalidity(f->mb, err)) == 0)
 			return STORE_ERROR;
 	}
-	/* one modseq above the floor for every message: a client's saved
-	 * state is at or below some modseq we handed out before */
+	/* one modseq for every message, above the floor and every modseq
+	 * handed out before (they never run ahead of the modseq clock by
+	 * more than the changes made within one clock tick) */
 	ms++;
+	if (store_modseq_clock() > ms)
+		ms = store_modseq_clock();
 	if (scan_dir(f, "cur", &idx, ms) == -1 ||
 	    scan_dir(f, "new", &idx, ms) == -1) {
 		store_err(err, "scan %s: %s", f->dir, strerror(errno));
