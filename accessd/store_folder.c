@@ -471,7 +471,8 @@ store_folder_open(struct store_mailbox *mb, const char *name,
 		store_err(err, "folder name too long");
 		return STORE_LIMIT;
 	}
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+	/* lstat: a symlink planted as a folder must not lead elsewhere */
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		store_err(err, "no folder %s", canon);
 		return STORE_NOTFOUND;
 	}

@@ -61,6 +61,14 @@ names_free(struct names *ns)
 	memset(ns, 0, sizeof(*ns));
 }
 
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The folder names of mb's directories (not INBOX). */
 static int
 scan_folders(struct store_mailbox *mb, struct names *ns)
@@ -73,8 +81,11 @@ scan_folders(struct store_mailbox *mb, struct names *ns)
 	while ((de = readdir(d)) != NULL) {
 		char name[STORE_PATH_MAX], canon[STORE_PATH_MAX];
 
+		char path[STORE_PATH_MAX];
+
 		if (de->d_name[0] != '.' || store_dir_to_name(de->d_name, name,
-		    sizeof(name)) == -1)
+		    sizeof(name)) == -1 || str_printf(path, sizeof(path),
+		    "%s/%s", mb->path, de->d_name) == -1 || !is_dir(path))
 			continue;
 		/* only names in canonical form map back to this directory */
 		if (store_name_canon(&mb->lim, name, canon, sizeof(canon),
@@ -259,14 +270,6 @@ folder_dir(struct store_mailbox *mb, const char *canon, char *out,
 	if (store_name_to_dir(canon, dname, sizeof(dname)) == -1)
 		return -1;
 	return str_printf(out, size, "%s/%s", mb->path, dname);
-}
-
-static bool
-is_dir(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Create canon and its missing parents (mailbox lock held). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -176,6 +177,18 @@ Test(store_list, subscriptions)
 	cr_assert_eq(store_folder_create(mb, "Later", err), STORE_OK);
 	cr_assert_not_null(strstr(list(), "Later[S]"));
 	cr_assert_eq(store_subscribe(mb, "a*", true, err), STORE_INVALID);
+}
+
+Test(store_list, planted_symlink_is_no_folder)
+{
+	char p[4096];
+	struct store_folder *f = NULL;
+
+	snprintf(p, sizeof(p), "%s/.Evil", store_mailbox_path(mb));
+	cr_assert_eq(symlink(root, p), 0);
+	cr_assert_null(strstr(list(), "Evil"));
+	cr_assert_eq(store_folder_open(mb, "Evil", &f, err), STORE_NOTFOUND);
+	cr_assert_null(f);
 }
 
 Test(store_list, folder_count_and_depth_limits)
