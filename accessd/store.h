@@ -202,9 +202,16 @@ enum store_change { STORE_CHANGE_NEW, STORE_CHANGE_EXPUNGE,
 typedef void (*store_change_fn)(void *arg, enum store_change kind,
     const struct store_msg *m, size_t pos);
 
+/* The callback for changes found while no cb was given (store_append,
+ * store_msg_cache, store_msg_open, a copy into f itself...): every
+ * function that changes or reads the index may bring the view up to
+ * date, and a session that numbers messages (IMAP) must hear of every
+ * change. Set it at SELECT; cb NULL: none. */
+void store_folder_set_listener(struct store_folder *f, store_change_fn cb,
+    void *arg);
 /* Bring the view up to date with changes other sessions (and processes)
- * made, calling cb (NULL allowed) for each. Cheap when nothing changed
- * (one fstat). */
+ * made, calling cb (NULL: the listener) for each. Cheap when nothing
+ * changed (two stats). STORE_NOTFOUND if the folder was deleted. */
 enum store_result store_folder_sync(struct store_folder *f,
     store_change_fn cb, void *arg, struct buf *err);
 /* Whether the index changed since the last sync (fstat only): for
@@ -219,7 +226,9 @@ void store_folder_notify_drain(struct store_folder *f);
 /* ---- messages --------------------------------------------------------- */
 
 /* A read-only descriptor of the message file (caller closes), or -1
- * (err says why: gone, I/O). */
+ * (err says why: gone, I/O). A message whose file has vanished behind
+ * the store's back (an administrator, a power loss) is expunged then,
+ * reported to the listener. */
 int store_msg_open(struct store_folder *f, uint32_t uid, struct buf *err);
 /* The message bytes appended to out (its ceiling permitting). */
 enum store_result store_msg_read(struct store_folder *f, uint32_t uid,

@@ -192,7 +192,9 @@ store_expunge_uids(struct store_folder *f, const struct store_range *set,
 		buf_reset(f->rec);
 		goto out;
 	}
-	if ((r = store_folder_commit(f, false, cb, arg, err)) != STORE_OK)
+	/* the records on disk before the files go, or a power loss could
+	 * leave messages in the index whose files are gone */
+	if ((r = store_folder_commit(f, true, cb, arg, err)) != STORE_OK)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++) {
 		char path[STORE_PATH_MAX];

@@ -217,9 +217,17 @@ sync_once(struct store_folder *f, bool locked, store_change_fn cb,
 	size_t used;
 	int rc;
 
+	if (cb == NULL) {
+		cb = f->listen_cb;
+		arg = f->listen_arg;
+	}
 	if (store_folder_path(f, NULL, STORE_INDEX_FILE, path,
 	    sizeof(path)) == -1)
 		return STORE_ERROR;
+	if (lstat(f->dir, &st) == -1) {
+		store_err(err, "folder %s was deleted", f->name);
+		return STORE_NOTFOUND;
+	}
 	if (f->index_fd == -1 || stat(path, &st) == -1 ||
 	    st.st_ino != f->index_ino || (uint64_t)st.st_size < f->offset)
 		return reload(f, locked, cb, arg, err);
@@ -259,7 +267,7 @@ store_folder_sync(struct store_folder *f, store_change_fn cb, void *arg,
 	if (f->lock_fd != -1)
 		return sync_once(f, true, cb, arg, err);
 	r = sync_once(f, false, cb, arg, err);
-	if (r != STORE_NOTFOUND)
+	if (r != STORE_NOTFOUND || access(f->dir, F_OK) == -1)
 		return r;
 	r = store_folder_lock(f, cb, arg, err);
 	if (r == STORE_OK)
@@ -431,6 +439,14 @@ static enum store_result
 rebuild_locked(struct store_folder *f, struct buf *err)
 {
 	return store_rebuild(f, err);
+}
+
+void
+store_folder_set_listener(struct store_folder *f, store_change_fn cb,
+    void *arg)
+{
+	f->listen_cb = cb;
+	f->listen_arg = arg;
 }
 
 void

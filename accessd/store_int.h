@@ -45,6 +45,8 @@ struct store_folder {
 	int lock_fd;
 	uint64_t modseq_next;		/* next modseq to give (locked) */
 	int notify_fd;
+	store_change_fn listen_cb;	/* gets changes no caller asked for */
+	void *listen_arg;
 	struct buf *rec;		/* records being written */
 };
 

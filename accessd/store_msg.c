@@ -17,9 +17,40 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "accessd/store_int.h"
 #include "lib/banned.h"
+
+/* uid is in the view but its file is gone: unless another session
+ * expunged it meanwhile, record the expunge the file system already
+ * made. */
+static void
+drop_ghost(struct store_folder *f, uint32_t uid)
+{
+	const struct store_msg *m;
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	uint64_t size = 0;
+	bool gone = false;
+
+	if (store_folder_lock(f, NULL, NULL, NULL) != STORE_OK)
+		return;
+	m = store_index_find(&f->idx, uid, NULL);
+	if (m != NULL && store_folder_path(f, "cur", m->file, path,
+	    sizeof(path)) == 0 && lstat(path, &st) == -1 && errno == ENOENT) {
+		size = m->size;
+		log_warn("store: message file missing, expunged folder=%s "
+		    "uid=%u", f->dir, uid);
+		if (store_index_enc_expunge(f->rec, uid,
+		    store_folder_next_modseq(f)) == 0 &&
+		    store_folder_commit(f, false, NULL, NULL, NULL) == STORE_OK)
+			gone = true;
+	}
+	store_folder_unlock(f);
+	if (gone)
+		store_quota_add(f->mb, -(int64_t)size, -1, NULL);
+}
 
 int
 store_msg_open(struct store_folder *f, uint32_t uid, struct buf *err)
@@ -35,9 +66,14 @@ store_msg_open(struct store_folder *f, uint32_t uid, struct buf *err)
 	if (store_folder_path(f, "cur", m->file, path, sizeof(path)) == -1)
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1)
-		store_err(err, errno == ENOENT ? "message %u was expunged" :
-		    "cannot open message %u", uid);
+	if (fd == -1 && errno == ENOENT) {
+		store_err(err, "message %u was expunged", uid);
+		drop_ghost(f, uid);
+		errno = ENOENT;
+	} else if (fd == -1) {
+		store_err(err, "cannot open message %u: %s", uid,
+		    strerror(errno));
+	}
 	return fd;
 }
 

@@ -666,3 +666,76 @@ Test(store_folder, notification_across_processes)
 	cr_assert_eq(poll(&pfd, 1, 0), 0);
 	store_folder_close(&f);
 }
+
+Test(store_folder, listener_hears_changes_found_on_the_way)
+{
+	struct store_folder *f = st_folder(mb, "INBOX");
+	struct store_folder *other = st_folder(mb, "INBOX");
+	struct st_changes ch = { 0 };
+	struct store_copied cp;
+	struct pool *pool = pool_new("t");
+	struct store_range one = { 1, 1 };
+
+	store_folder_set_listener(f, st_record, &ch);
+	st_append(other, "from elsewhere");
+	/* an append through f (no cb) syncs f: both messages reported */
+	st_append(f, "own");
+	cr_assert_eq(ch.count[STORE_CHANGE_NEW], 2);
+	/* a copy into the selected folder itself */
+	cr_assert_eq(store_copy(f, &one, 1, f, false, NULL, pool, &cp, NULL,
+	    NULL, err), STORE_OK);
+	cr_assert_eq(ch.count[STORE_CHANGE_NEW], 3);
+	cr_assert_eq(store_folder_count(f), 3);
+	store_folder_close(&other);
+	store_folder_close(&f);
+	pool_free(&pool);
+}
+
+Test(store_folder, vanished_file_is_expunged_on_fetch)
+{
+	struct store_folder *f = st_folder(mb, "INBOX");
+	struct store_folder *other = st_folder(mb, "INBOX");
+	struct st_changes ch = { 0 }, och = { 0 };
+	struct buf *b = buf_new(64, 4096);
+	char p[4096];
+	uint64_t bytes, msgs;
+
+	st_append(f, "keep");
+	st_append(f, "vanish");
+	cr_assert_eq(store_folder_sync(other, NULL, NULL, err), STORE_OK);
+	store_folder_set_listener(f, st_record, &ch);
+	snprintf(p, sizeof(p), "%s/cur/%s", store_mailbox_path(mb),
+	    store_folder_find(f, 2, NULL)->file);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(store_msg_read(f, 2, b, err), STORE_NOTFOUND);
+	cr_assert_eq(ch.count[STORE_CHANGE_EXPUNGE], 1);
+	cr_assert_eq(store_folder_count(f), 1);
+	cr_assert_eq(store_quota_get(mb, &bytes, &msgs, err), STORE_OK);
+	cr_assert_eq(msgs, 1);
+	cr_assert_eq(bytes, 4);
+	cr_assert_eq(store_folder_sync(other, st_record, &och, err), STORE_OK);
+	cr_assert_eq(och.count[STORE_CHANGE_EXPUNGE], 1);
+	/* an ordinary expunge by another session is not a ghost */
+	struct store_range all = { 1, 9 };
+	cr_assert_eq(store_set_flags(other, &all, 1, STORE_FLAGS_ADD,
+	    STORE_FLAG_DELETED, NULL, 0, NULL, NULL, err), STORE_OK);
+	cr_assert_eq(store_expunge(other, NULL, 0, NULL, NULL, err), STORE_OK);
+	buf_reset(b);
+	cr_assert_eq(store_msg_read(f, 1, b, err), STORE_NOTFOUND);
+	cr_assert_eq(ch.count[STORE_CHANGE_EXPUNGE], 2);
+	cr_assert_eq(store_quota_get(mb, &bytes, &msgs, err), STORE_OK);
+	cr_assert_eq(msgs, 0);
+	store_folder_close(&other);
+	store_folder_close(&f);
+	buf_free(&b);
+}
+
+Test(store_folder, sync_of_a_deleted_folder_says_so)
+{
+	struct store_folder *f = st_folder(mb, "Trash");
+
+	st_append(f, "x");
+	cr_assert_eq(store_folder_delete(mb, "Trash", err), STORE_OK);
+	cr_assert_eq(store_folder_sync(f, NULL, NULL, err), STORE_NOTFOUND);
+	store_folder_close(&f);
+}
