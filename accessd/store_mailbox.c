@@ -67,8 +67,10 @@ store_mailbox_open(const char *mail_root, const char *id,
 {
 	struct store_mailbox *mb;
 	char path[STORE_PATH_MAX], cur[STORE_PATH_MAX], fan[3];
+	char uidv[STORE_PATH_MAX];
 	struct stat st;
-	int made;
+	enum store_result r;
+	int made, lk;
 
 	if (!store_id_ok(id)) {
 		store_err(err, "bad mailbox id");
@@ -78,8 +80,10 @@ store_mailbox_open(const char *mail_root, const char *id,
 	if (str_printf(path, sizeof(path), "%s/%s", mail_root, fan) == -1 ||
 	    mkdir_ok(path) == -1 ||
 	    str_printf(path, sizeof(path), "%s/%s/%s", mail_root, fan, id) == -1 ||
-	    (made = mkdir_ok(path)) == -1 ||
-	    str_printf(cur, sizeof(cur), "%s/cur", path) == -1) {
+	    mkdir_ok(path) == -1 ||
+	    str_printf(cur, sizeof(cur), "%s/cur", path) == -1 ||
+	    str_printf(uidv, sizeof(uidv), "%s/%s", path,
+	    STORE_UIDV_FILE) == -1) {
 		store_err(err, "cannot create mailbox %s: %s", path,
 		    strerror(errno));
 		return NULL;
@@ -88,14 +92,29 @@ store_mailbox_open(const char *mail_root, const char *id,
 	mb->path = xstrdup(path);
 	mb->id = xstrdup(id);
 	mb->lim = *lim;
-	if (made == 1 || stat(cur, &st) == -1) {
-		if (store_folder_mkdir(mb, path, err) != STORE_OK ||
-		    create_defaults(mb, err) != STORE_OK) {
-			store_mailbox_close(&mb);
-			return NULL;
-		}
-		log_info("store: mailbox created id=%s path=%s", id, path);
+	/* the UIDVALIDITY file is made after cur/: its presence says INBOX
+	 * is complete */
+	if (stat(uidv, &st) == 0)
+		return mb;
+	/* first open, maybe by several deliveries at once: one makes INBOX
+	 * under the mailbox lock, and that one adds the default folders */
+	if (str_printf(path, sizeof(path), "%s/%s", mb->path,
+	    STORE_MBLOCK_FILE) == -1 || (lk = store_lock_take(path, err)) == -1) {
+		store_mailbox_close(&mb);
+		return NULL;
 	}
+	/* cur/ without UIDVALIDITY: a lost file, store_rebuild's business */
+	made = stat(cur, &st) == -1;
+	r = made ? store_folder_mkdir(mb, mb->path, err) : STORE_OK;
+	store_lock_release(&lk);
+	if (r == STORE_OK && made)
+		r = create_defaults(mb, err);
+	if (r != STORE_OK) {
+		store_mailbox_close(&mb);
+		return NULL;
+	}
+	if (made)
+		log_info("store: mailbox created id=%s path=%s", id, mb->path);
 	return mb;
 }
 

@@ -130,9 +130,10 @@ store_new_uidvalidity(struct store_mailbox *mb, struct buf *err)
 	return (uint32_t)v;
 }
 
-enum store_result
-store_folder_mkdir(struct store_mailbox *mb, const char *dir,
-    struct buf *err)
+/* Fill dir (which exists) with cur/ new/ tmp/, a new UIDVALIDITY and an
+ * empty index. */
+static enum store_result
+populate(struct store_mailbox *mb, const char *dir, struct buf *err)
 {
 	static const char *const subs[] = { "cur", "new", "tmp" };
 	char path[STORE_PATH_MAX];
@@ -140,10 +141,6 @@ store_folder_mkdir(struct store_mailbox *mb, const char *dir,
 	uint8_t hdr[STORE_INDEX_HDR_LEN];
 	uint32_t uv;
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		store_err(err, "mkdir %s: %s", dir, strerror(errno));
-		return STORE_ERROR;
-	}
 	for (size_t i = 0; i < 3; i++)
 		if (str_printf(path, sizeof(path), "%s/%s", dir, subs[i]) == -1 ||
 		    (mkdir(path, 0700) == -1 && errno != EEXIST)) {
@@ -162,8 +159,54 @@ store_folder_mkdir(struct store_mailbox *mb, const char *dir,
 		store_err(err, "write %s: %s", path, strerror(errno));
 		return STORE_ERROR;
 	}
-	if (store_fsync_dir(mb, dir) == -1) {
-		store_err(err, "fsync %s: %s", dir, strerror(errno));
+	return STORE_OK;
+}
+
+enum store_result
+store_folder_mkdir(struct store_mailbox *mb, const char *dir,
+    struct buf *err)
+{
+	char tmp[STORE_PATH_MAX], uniq[128];
+	enum store_result r;
+
+	/* INBOX is the mailbox directory itself: filled in place, under
+	 * the mailbox lock (store_mailbox.c) */
+	if (strcmp(dir, mb->path) == 0) {
+		if ((r = populate(mb, dir, err)) == STORE_OK &&
+		    store_fsync_dir(mb, dir) == -1) {
+			store_err(err, "fsync %s: %s", dir, strerror(errno));
+			r = STORE_ERROR;
+		}
+		return r;
+	}
+	/* any other folder appears whole or not at all: a session opening
+	 * it meanwhile must not find it half made and rebuild it under the
+	 * feet of its creator */
+	if (store_fname_unique(mb, uniq, sizeof(uniq)) == -1 ||
+	    str_printf(tmp, sizeof(tmp), "%s/..new.%s", mb->path, uniq) == -1 ||
+	    mkdir(tmp, 0700) == -1) {
+		store_err(err, "mkdir in %s: %s", mb->path, strerror(errno));
+		return STORE_ERROR;
+	}
+	r = populate(mb, tmp, err);
+	if (r == STORE_OK && renameat2(AT_FDCWD, tmp, AT_FDCWD, dir,
+	    RENAME_NOREPLACE) == -1) {
+		r = errno == EEXIST ? STORE_EXISTS : STORE_ERROR;
+		store_err(err, "rename to %s: %s", dir, strerror(errno));
+	}
+	if (r != STORE_OK) {
+		char sub[STORE_PATH_MAX];
+
+		for (const char *const *s = (const char *const[]){ "cur", "new",
+		    "tmp", STORE_UIDV_FILE, STORE_INDEX_FILE, NULL }; *s != NULL;
+		    s++)
+			if (str_printf(sub, sizeof(sub), "%s/%s", tmp, *s) == 0)
+				remove(sub);
+		rmdir(tmp);
+		return r;
+	}
+	if (store_fsync_dir(mb, mb->path) == -1) {
+		store_err(err, "fsync %s: %s", mb->path, strerror(errno));
 		return STORE_ERROR;
 	}
 	return STORE_OK;

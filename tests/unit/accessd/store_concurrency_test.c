@@ -137,3 +137,68 @@ Test(store_concurrency, parallel_deliveries_get_unique_ascending_uids)
 	store_mailbox_close(&mb);
 	free(inbox);
 }
+
+Test(store_concurrency, first_open_by_many_at_once_makes_one_mailbox)
+{
+	int st;
+
+	for (int i = 0; i < PROCS; i++)
+		if (fork() == 0) {
+			struct store_mailbox *cmb = store_mailbox_open(root,
+			    "fresh", &lim, NULL);
+			struct store_folder *f = NULL;
+
+			if (cmb == NULL || store_folder_open(cmb, "INBOX", &f,
+			    NULL) != STORE_OK || store_append(f, "hi", 2, 0, NULL,
+			    0, NULL, NULL, NULL) != STORE_OK)
+				_exit(1);
+			_exit(0);
+		}
+	for (int i = 0; i < PROCS; i++) {
+		cr_assert_gt(wait(&st), 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	struct store_mailbox *mb = st_mailbox(root, "fresh", &lim);
+	struct store_folder *f = st_folder(mb, "INBOX");
+	cr_assert_eq(store_folder_count(f), PROCS);
+	cr_assert_eq(store_folder_uidnext(f), PROCS + 1);
+	store_folder_close(&f);
+	f = st_folder(mb, "Sent");
+	store_folder_close(&f);
+	store_mailbox_close(&mb);
+}
+
+Test(store_concurrency, a_folder_appears_whole_to_sessions_racing_its_creation)
+{
+	struct store_mailbox *mb = st_mailbox(root, "racer", &lim);
+	int st;
+
+	for (int i = 0; i < PROCS; i++)
+		if (fork() == 0) {
+			struct store_mailbox *cmb = store_mailbox_open(root,
+			    "racer", &lim, NULL);
+			struct store_folder *f = NULL;
+
+			for (int k = 0; k < 20000 && cmb != NULL &&
+			    store_folder_open(cmb, "Race", &f, NULL) != STORE_OK;
+			    k++)
+				usleep(50);
+			if (f == NULL || store_append(f, "r", 1, 0, NULL, 0, NULL,
+			    NULL, NULL) != STORE_OK)
+				_exit(1);
+			_exit(0);
+		}
+	usleep(20000);
+	cr_assert_eq(store_folder_create(mb, "Race", NULL), STORE_OK);
+	for (int i = 0; i < PROCS; i++) {
+		cr_assert_gt(wait(&st), 0);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	struct store_folder *f = st_folder(mb, "Race");
+	cr_assert_eq(store_folder_count(f), PROCS);
+	char *dir = st_folder_dir(mb, ".Race");
+	st_assert_consistent(f, dir);
+	free(dir);
+	store_folder_close(&f);
+	store_mailbox_close(&mb);
+}
