@@ -57,7 +57,7 @@ parse_u64(const char *p, size_t len, uint64_t max, uint64_t *v_out)
 		if (p[i] < '0' || p[i] > '9')
 			return -1;
 		d = (unsigned)(p[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

@@ -51,6 +51,13 @@ Test(str, parse_u64_bounds)
 	/* length, not NUL, ends the number */
 	cr_assert_eq(parse_u64("123", 2, 1000, &v), 0);
 	cr_assert_eq(v, 12);
+	/* a maximum below 9: a digit over it is refused, not wrapped */
+	cr_assert_eq(parse_u64("8", 1, 8, &v), 0);
+	cr_assert_eq(v, 8);
+	cr_assert_eq(parse_u64("9", 1, 8, &v), -1);
+	cr_assert_eq(parse_u64("1", 1, 0, &v), -1);
+	cr_assert_eq(parse_u64("0", 1, 0, &v), 0);
+	cr_assert_eq(parse_u64("09", 2, 8, &v), -1);
 }
 
 Test(str, size_math_overflows)
