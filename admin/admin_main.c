@@ -106,6 +106,7 @@ load_config(struct admin *a)
 
 	admin_config_sections(a->defs);
 	a->cfg = cfg_new(a->defs, ADMIN_CONFIG_SECTIONS);
+	cfg_set_foreign(a->cfg, settings_sections);
 	if (cfg_load_file(a->cfg, a->config_path, err) == -1) {
 		fprintf(stderr, "tessera: %s", buf_cstr(err));
 		buf_free(&err);

@@ -52,6 +52,7 @@ struct cfg_set {
 struct cfg {
 	const struct cfg_section_def *defs;
 	size_t ndefs;
+	const char *const *foreign;	/* skipped sections, or NULL */
 	struct cfg_set *set;
 };
 
@@ -260,6 +261,25 @@ enter_named(struct cfg_load *x, size_t i, const char *name)
 	x->cur_inst = d->n++;
 }
 
+/* Is [name] a section another program owns (cfg_set_foreign)? */
+static bool
+is_foreign(const struct cfg *c, const char *name)
+{
+	for (size_t i = 0; c->foreign != NULL && c->foreign[i] != NULL; i++) {
+		const char *f = c->foreign[i];
+		size_t fl = strlen(f);
+
+		if (fl >= 2 && strcmp(f + fl - 2, ".*") == 0) {
+			if (strncmp(name, f, fl - 1) == 0 &&
+			    valid_instance(name + fl - 1))
+				return true;
+		} else if (strcmp(name, f) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void
 enter_section(struct cfg_load *x, const char *name, size_t len)
 {
@@ -298,7 +318,7 @@ enter_section(struct cfg_load *x, const char *name, size_t len)
 		load_error(x, x->lineno, name, NULL, "bad instance name \"%s\" "
 		    "(1 to %d letters, digits, '-' or '_')", bad_instance,
 		    CFG_INSTANCE_MAX);
-	else
+	else if (!is_foreign(x->c, name))
 		load_error(x, x->lineno, name, NULL, "unknown section");
 }
 
@@ -631,9 +651,16 @@ cfg_new(const struct cfg_section_def *defs, size_t n)
 	c = xmalloc(sizeof(*c));
 	c->defs = defs;
 	c->ndefs = n;
+	c->foreign = NULL;
 	c->set = set_new(c);
 	set_finish(c, c->set);
 	return c;
+}
+
+void
+cfg_set_foreign(struct cfg *c, const char *const *names)
+{
+	c->foreign = names;
 }
 
 void

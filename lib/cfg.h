@@ -130,6 +130,12 @@ struct cfg_section_def {
 struct cfg *cfg_new(const struct cfg_section_def *defs, size_t n);
 /* Free *cp (NULL-safe) and everything cfg_get/cfg_instances returned. */
 void cfg_free(struct cfg **cp);
+/* Sections of the one tessera.conf that other programs own: names
+ * (NULL-terminated, outliving c) of sections this program skips, keys and
+ * all, instead of calling them unknown. "NAME" skips [NAME]; "NAME.*"
+ * skips [NAME.INSTANCE] for any instance. A section c has a definition
+ * for is read, whatever the list says; a name in neither is an error. */
+void cfg_set_foreign(struct cfg *c, const char *const *names);
 
 /* Replace the configuration by defaults + the file at path. 0, or -1 with
  * one line per error appended to err (NULL allowed) as

@@ -72,6 +72,13 @@ static const struct cfg_key tls_keys[] = {
 	    "CA bundle for verifying peers; empty: the system's"),
 };
 
+const char *const settings_sections[] = {
+	"global", "tls", "dns", "directory", "lookup", "admin", "mime", "sasl",
+	"mtad", "mtad.queue", "mtad.listener.*",
+	"accessd", "accessd.store", "accessd.listener.*",
+	"milter.*", "policy", NULL
+};
+
 const struct cfg_section_def settings_global_def = CFG_SECTION("global",
     struct settings_global, global_keys, NULL,
     "identity, directories, users, logging");

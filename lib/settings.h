@@ -49,6 +49,13 @@ struct settings_listener {
 	int64_t max_per_client;
 };
 
+/* Every section of tessera.conf, whichever program owns it, in the form
+ * of cfg_set_foreign ("mtad.listener.*" for instance sections). Each
+ * program defines the sections it reads and skips the others with this
+ * list, so one file serves them all and a misspelt section is still an
+ * error. A new section is added here with its definition. */
+extern const char *const settings_sections[];
+
 /* The [global] and [tls] section definitions. */
 extern const struct cfg_section_def settings_global_def;
 extern const struct cfg_section_def settings_tls_def;

@@ -1194,3 +1194,39 @@ Test(cfg, instances_of_singleton_panics, .signal = SIGABRT)
 
 	cfg_instances(c, "mtad", NULL, NULL);
 }
+
+/* ---- sections other programs own ---------------------------------------- */
+
+Test(cfg, foreign_sections_are_skipped_misspelt_ones_are_not)
+{
+	static const char *const foreign[] = { "accessd", "milter.*", NULL };
+	struct cfg *c = new_cfg();
+	struct buf *err = buf_new(256, 65536);
+	const struct t_main *m;
+
+	cfg_set_foreign(c, foreign);
+	/* keys of skipped sections are theirs to check, not ours */
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[accessd]\nanything = 1\n"
+	    "[milter.spam]\nsocket = unix:/x\n[mtad]\nworkers = 8\n"
+	    "[milter.clamav]\nnot_a_key = y\n", err), 0, "%s", buf_cstr(err));
+	m = cfg_get(c, "mtad");
+	cr_assert_eq(m->workers, 8);
+	/* our own sections are still checked, whatever the list says */
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[mtad]\nworkerz = 1\n",
+	    err), -1);
+	cr_assert_not_null(strstr(buf_cstr(err), "workerz"), "%s",
+	    buf_cstr(err));
+	/* a name in neither list is an error, instance rules included */
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[accesd]\n", err), -1);
+	cr_assert_not_null(strstr(buf_cstr(err), "unknown section"));
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[milter]\n", err), -1);
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[milter.a b]\n", err), -1);
+	buf_reset(err);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[accessd.x]\n", err), -1);
+	buf_free(&err);
+	cfg_free(&c);
+}
