@@ -13,6 +13,7 @@
 #include "lib/dns_config.h"
 #include "lib/settings.h"
 #include "directory/dir_config.h"
+#include "directory/dir_lookupd.h"
 #include "admin/admin_config.h"
 #include "lib/banned.h"
 
@@ -80,4 +81,6 @@ admin_config_sections(struct cfg_section_def out[ADMIN_CONFIG_SECTIONS])
 	out[2] = dns_config_def;
 	out[3] = dir_config_def;
 	out[4] = admin_config_def;
+	out[5] = dir_lookup_config_def;	/* where `lookup` finds the lookup
+					 * process */
 }

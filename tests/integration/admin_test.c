@@ -12,10 +12,13 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -1045,6 +1048,64 @@ Test(admin, lookup_shows_how_the_platform_resolves)
 	EXPECT_IN(r.err, "not found");
 	r = tessera(cf, "lookup", NULL);
 	EXPECT_RC(r, 64);
+}
+
+/* With a lookup process running, `lookup` asks it, as the daemons'
+ * sessions do: the second answer comes from its cache. --direct, or no
+ * lookup process, resolves in the command itself. */
+Test(admin, lookup_asks_the_running_lookup_process)
+{
+	const char *build = getenv("TESSERA_BUILDDIR");
+	char *run = pool_printf(pool, "%s/run", tdir);
+	char *sock = pool_printf(pool, "%s/lookup.sock", run);
+	char *cf, *argv[] = { NULL, "-c", NULL, "-f", NULL };
+	struct itest_proc *p;
+	struct stat st;
+	struct res r;
+	int i;
+
+	cr_assert_eq(mkdir(run, 0755), 0);
+	if (geteuid() == 0) {
+		/* the lookup process drops to directory_user */
+		struct passwd *pw = getpwnam("nobody");
+
+		cr_assert_not_null(pw);
+		cr_assert_eq(chown(run, pw->pw_uid, pw->pw_gid), 0);
+		cr_assert_eq(chmod(tdir, 0711), 0);
+	}
+	cf = conf(pool_printf(pool, "[global]\nrun_dir = %s\n"
+	    "directory_user = nobody\nlog_dest = stderr\n", run));
+	argv[0] = pool_printf(pool, "%s/tessera-lookupd", build != NULL ?
+	    build : ".");
+	argv[2] = cf;
+	p = itest_start(argv, NULL, pool_printf(pool, "%s/lookupd.log", tdir));
+	cr_assert_not_null(p);
+	for (i = 0; i < 200 && stat(sock, &st) != 0; i++)
+		usleep(50000);
+	ITEST_ASSERT(i < 200, p, "tessera-lookupd made no socket");
+	r = tessera(cf, "--json", "lookup", "bob@example.test", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, pool_printf(pool, "i = d['directory']\n"
+	    "assert i['via'] == '%s', i\n"
+	    "assert i['server'] == '%s' and i['cached'] is False\n",
+	    sock, shared_uri()));
+	r = tessera(cf, "--json", "lookup", "bob@example.test", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "i = d['directory']\n"
+	    "assert i['cached'] is True and i['round_trips'] == 0, i\n"
+	    "assert d['kind'] == 'user'\n");
+	r = tessera(cf, "--json", "lookup", "--direct", "bob@example.test",
+	    NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "i = d['directory']\n"
+	    "assert i['via'] == 'direct' and i['cached'] is False, i\n");
+	r = tessera(cf, "lookup", "--direct", NULL);
+	EXPECT_RC(r, 64);
+	cr_assert_eq(itest_stop(&p, 5000), 0);
+	/* no lookup process any more: resolved directly */
+	r = tessera(cf, "--json", "lookup", "bob@example.test", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert d['directory']['via'] == 'direct'\n");
 }
 
 Test(admin, list_max_is_enforced)
