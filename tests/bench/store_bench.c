@@ -5,7 +5,8 @@
  * [SIZE [FSYNC]]]]] delivers MESSAGES messages of SIZE bytes (default
  * 2000 x 4096) into one INBOX from PROCS processes (default 1) with fsync
  * on (FSYNC=0 for off), then prints messages/s and CPU ms per message.
- * DIR defaults to a new directory under /tmp, removed afterwards.
+ * DIR (an absolute path) defaults to a new directory under /tmp,
+ * removed afterwards.
  */
 #include "config.h"
 
@@ -60,7 +61,8 @@ int
 main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/store-bench.XXXXXX";
-	const char *root = argc > 1 ? argv[1] : mkdtemp(tmpl);
+	const char *root = argc > 1 && argv[1][0] == '/' ? argv[1] :
+	    mkdtemp(tmpl);
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 2000;
 	long procs = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
 	long size = argc > 4 ? strtol(argv[4], NULL, 10) : 4096;
@@ -101,7 +103,7 @@ main(int argc, char **argv)
 	    ((double)ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
 	    (double)ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3) /
 	    (double)(n / procs * procs));
-	if (argc <= 1) {
+	if (root == tmpl) {
 		char cmd[256];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
