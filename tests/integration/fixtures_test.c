@@ -908,10 +908,15 @@ start_demo(uint16_t *ports, const char *log)
 	char *state = tmp_path("demo");
 	char e1[64], e2[64], e3[4200], e4[64];
 	char *env[] = { e1, e2, e3, e4, NULL };
-	char *argv[] = { "sh", script, top, "/nonexistent-builddir", NULL };
+	const char *build = getenv("TESSERA_BUILDDIR");
+	char *argv[] = { "sh", script, top, (char *)(build != NULL ? build :
+		"."), NULL };
 	uint16_t kdc_port = itest_free_port();
 
 	cr_assert_neq(kdc_port, 0);
+	/* started by root, the demo's lookup process runs as nobody, who must
+	 * reach the state directory inside ours */
+	cr_assert_eq(chmod(fx.tmp, 0711), 0);
 	cr_assert_eq(str_printf(e4, sizeof(e4), "DEMO_KDC_PORT=%u",
 	    (unsigned)kdc_port), 0);
 	cr_assert_eq(str_printf(e1, sizeof(e1), "DEMO_LDAP_PORT=%u",
@@ -945,6 +950,10 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	cr_assert(out_has("gives uid=alice,ou=people,dc=example,dc=test"),
 	    "%s", buf_cstr(fx.out));
 	cr_assert(out_has("Kerberos: MIT KDC for realm DEMO.TEST"));
+	/* tessera lookup was run through the lookup process before it was
+	 * shown */
+	cr_assert(out_has("shows the alias and its target alice@example.test"),
+	    "%s", buf_cstr(fx.out));
 
 	/* the example command, as printed, works */
 	line = strstr(buf_cstr(fx.out), "\n  LDAPTLS_CACERT=");
@@ -969,6 +978,7 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	cr_assert_eq(fx.proc->status, 130);
 	cr_assert(wait_file_has(log, "stopped slapd", 1000));
 	cr_assert(wait_file_has(log, "stopped the KDC", 1000));
+	cr_assert(wait_file_has(log, "stopped tessera-lookupd", 1000));
 	cr_assert_eq(itest_connect("127.0.0.1", ports[0], 500), -1);
 	status_dir = tmp_path("demo/slapd");
 	status[3] = status_dir;
@@ -1023,6 +1033,7 @@ Test(demo, writes_a_tessera_conf_that_resolves_the_sample_users)
 	defs[1] = settings_tls_def;
 	defs[2] = dir_config_def;
 	c = cfg_new(defs, 3);
+	cfg_set_foreign(c, settings_sections);
 	cr_assert_eq(cfg_load_file(c, conf, err), 0, "%s", buf_cstr(err));
 	dir_config_settings(c, pool, &ds);
 	d = dir_new(&ds, pool, &msg);
