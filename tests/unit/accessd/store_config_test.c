@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/cfg.h"
 #include "accessd/store_config.h"
+#include "tests/unit/docs_check.h"
 #include "lib/banned.h"
 
 static struct cfg *
@@ -90,41 +91,5 @@ Test(store_config, bad_values_are_refused)
 /* Every key of the table has a ".B key" under ".SS [accessd.store]". */
 Test(store_config, every_key_documented)
 {
-	const char *src = getenv("TESSERA_SRCDIR");
-	struct buf *doc = buf_new(4096, 1 << 20), *have = buf_new(4096, 1 << 20);
-	char path[4096], line[512];
-	bool in = false;
-	FILE *f;
-	char *p, *save = NULL;
-	int n = 0;
-
-	cr_assert_not_null(src);
-	snprintf(path, sizeof(path), "%s/docs/tessera.conf.5", src);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, ".SS ", 4) == 0)
-			in = strcmp(line, ".SS [accessd.store]") == 0;
-		else if (in && strncmp(line, ".B ", 3) == 0)
-			buf_printf(have, "|%s|", line + 3);
-	}
-	fclose(f);
-	cr_assert_eq(cfg_doc(&store_config_def, 1, doc), 0);
-	for (p = strtok_r((char *)doc->data, "\n", &save); p != NULL;
-	    p = strtok_r(NULL, "\n", &save)) {
-		char want[256];
-		const char *key = strchr(p, '\t') + 1;
-		const char *end = strchr(key, '\t');
-
-		if (end == key)
-			continue;
-		snprintf(want, sizeof(want), "|%.*s|", (int)(end - key), key);
-		cr_expect_not_null(strstr(buf_cstr(have), want),
-		    "docs/tessera.conf.5 [accessd.store] lacks %s", want);
-		n++;
-	}
-	cr_assert_eq(n, 8);
-	buf_free(&doc);
-	buf_free(&have);
+	cr_assert_gt(docs_check_sections(&store_config_def, 1), 0);
 }

@@ -14,6 +14,7 @@
 #include "lib/buf.h"
 #include "lib/cfg.h"
 #include "mtad/queue_config.h"
+#include "tests/unit/docs_check.h"
 #include "lib/banned.h"
 
 static struct cfg *cfg;
@@ -77,42 +78,5 @@ Test(queue_config, limits_at_and_past_their_bounds)
 /* Every key of the table has a ".B key" under ".SS [mtad.queue]". */
 Test(queue_config, every_key_documented)
 {
-	const char *src = getenv("TESSERA_SRCDIR");
-	struct buf *doc = buf_new(4096, 1 << 20);
-	struct buf *have = buf_new(4096, 1 << 20);
-	char path[4096], line[512];
-	bool in = false;
-	FILE *f;
-	char *p, *save = NULL;
-	int n = 0;
-
-	cr_assert_not_null(src);
-	snprintf(path, sizeof(path), "%s/docs/tessera.conf.5", src);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, ".SS ", 4) == 0)
-			in = strcmp(line, ".SS [mtad.queue]") == 0;
-		else if (in && strncmp(line, ".B ", 3) == 0)
-			buf_printf(have, "|%s|", line + 3);
-	}
-	fclose(f);
-	cr_assert_eq(cfg_doc(&queue_config_def, 1, doc), 0);
-	for (p = strtok_r((char *)doc->data, "\n", &save); p != NULL;
-	    p = strtok_r(NULL, "\n", &save)) {
-		char want[256];
-		const char *key = strchr(p, '\t') + 1;
-		const char *end = strchr(key, '\t');
-
-		if (end == key)
-			continue;
-		snprintf(want, sizeof(want), "|%.*s|", (int)(end - key), key);
-		cr_expect_not_null(strstr(buf_cstr(have), want),
-		    "docs/tessera.conf.5 [mtad.queue] lacks %s", want);
-		n++;
-	}
-	cr_assert_eq(n, 2);
-	buf_free(&doc);
-	buf_free(&have);
+	cr_assert_gt(docs_check_sections(&queue_config_def, 1), 0);
 }
