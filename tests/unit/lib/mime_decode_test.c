@@ -138,6 +138,7 @@ Test(mime_decode, encoded_words)
 	cr_assert_str_eq(ew("=?UTF-8?Q?=C3?= =?UTF-8?Q?=A9?=", b), "\xc3\xa9");
 	cr_assert_str_eq(ew("x =?UTF-8*fr?Q?oui?= y", b), "x oui y");
 	cr_assert_str_eq(ew("plain text", b), "plain text");
+	buf_free(&b);
 }
 
 Test(mime_decode, broken_encoded_words_are_kept)

@@ -40,6 +40,7 @@ TestSuite(mime_parse, .init = setup, .fini = teardown);
 static struct mime_message *
 parse_file(const char *name)
 {
+	buf_free(&msg);		/* a test may parse several */
 	msg = mime_testdata_load(name);
 	return mime_parse(pool, msg->data, msg->len, &lim);
 }
@@ -47,6 +48,7 @@ parse_file(const char *name)
 static struct mime_message *
 parse_text(const char *text)
 {
+	buf_free(&msg);
 	msg = mime_testdata_crlf(text);
 	return mime_parse(pool, msg->data, msg->len, &lim);
 }
