@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
-#include <dlfcn.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 #include <sasl/saslutil.h>
@@ -24,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/saslsrv.h"
+#include "tests/unit/sasl_plugins.h"
 #include "lib/banned.h"
 
 /* ---- the daemon's password check ------------------------------------- */
@@ -63,35 +63,12 @@ allow_alice_as_bob(void *ctx, const char *authn, const char *authz)
 
 static const char *const plain_login[] = { "PLAIN", "LOGIN", NULL };
 
-/* Cyrus's GSSAPI and GS2 plugins (libsasl2-modules-gssapi-mit) allocate
- * at init what they free only with the process, but sasl_*_done unloads
- * them, so LeakSanitizer would report that memory as lost in an unknown
- * module. Kept mapped, it stays reachable, as in a daemon that never
- * unloads them. */
-static void
-keep_gssapi_plugins_mapped(void)
-{
-	static const char *const plugins[] = { "libgssapiv2.so", "libgs2.so" };
-	Dl_info di;
-	const char *slash;
-	char path[4096];
-
-	if (dladdr((void *)sasl_server_init, &di) == 0 ||
-	    di.dli_fname == NULL || (slash = strrchr(di.dli_fname, '/')) == NULL)
-		return;
-	for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++) {
-		snprintf(path, sizeof(path), "%.*s/sasl2/%s",
-		    (int)(slash - di.dli_fname), di.dli_fname, plugins[i]);
-		(void)dlopen(path, RTLD_NOW | RTLD_NODELETE);	/* absent: fine */
-	}
-}
-
 static void
 setup(void)
 {
 	const char *err = NULL;
 
-	keep_gssapi_plugins_mapped();
+	sasl_plugins_keep_gssapi_mapped();
 	memset(&checks, 0, sizeof(checks));
 	cr_assert_eq(saslsrv_init("tessera-test", NULL, 0, &err), 0, "%s", err);
 	cr_assert_eq(sasl_client_init(NULL), SASL_OK);
