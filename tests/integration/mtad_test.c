@@ -1,0 +1,633 @@
+/*
+ * tests/integration/mtad_test.c - the built mtad against a real slapd
+ * (schema/samples/example.test.ldif), spoken to by real clients: Python
+ * smtplib and a raw-socket dialogue driver (tests/integration/
+ * mtad_client.py) for bytes smtplib would not send (bare LF, pipelining,
+ * BDAT, oversized lines). Accepted messages are read back from the queue
+ * directory with libtqueue.
+ *
+ * One shared slapd serves most tests; the outage test halts its own.
+ * Each test starts its own mtad (as nobody when run as root).
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/pool.h"
+#include "mtad/queue.h"
+#include "tests/integration/itest.h"
+#include "lib/banned.h"
+
+#define BASE "dc=example,dc=test"
+
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libcriterion.so\n";
+}
+
+static struct itest_slapd *shared;
+static char *shared_dir;
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char *ldif = itest_srcpath("schema/samples/example.test.ldif");
+	char *certs = itest_srcpath("tests/fixtures/certs.sh");
+	char *cdir = NULL;
+
+	(void)set;
+	shared_dir = itest_tmpdir("mtad-test");
+	if (shared_dir != NULL && ldif != NULL)
+		shared = itest_slapd_start(shared_dir, ldif);
+	if (shared != NULL)
+		setenv("MTTEST_URI", shared->uri, 1);
+	if (shared_dir != NULL && certs != NULL &&
+	    asprintf(&cdir, "%s/certs", shared_dir) >= 0) {
+		char *argv[] = { "sh", certs, cdir, NULL };
+
+		if (itest_run(argv, NULL, NULL, 60000) == 0) {
+			chmod(cdir, 0755);
+			setenv("MTTEST_CERTS", cdir, 1);
+		}
+	}
+	free(cdir);
+	free(certs);
+	free(ldif);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *st)
+{
+	(void)st;
+	itest_slapd_stop(&shared);
+	itest_cleanup_dir(&shared_dir);
+}
+
+TestSuite(mtad, .timeout = 60);
+
+/* A running mtad of one test. */
+struct mt {
+	char *dir;
+	char *conf;
+	char *log;
+	uint16_t smtp, sub, subs;
+	struct itest_proc *p;
+};
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *
+certs(void)
+{
+	const char *c = getenv("MTTEST_CERTS");
+
+	cr_assert_not_null(c, "test certificates were not made");
+	return c;
+}
+
+/* Start mtad against uri with extra [mtad] lines; listeners smtp
+ * (starttls), submission (starttls) and submissions (implicit). */
+static void
+mt_start(struct mt *t, const char *uri, const char *mtad_extra)
+{
+	char *text = NULL, *bin = NULL;
+	const char *b = getenv("TESSERA_BUILDDIR");
+	uint16_t ports[3];
+
+	memset(t, 0, sizeof(*t));
+	cr_assert_not_null(uri, "the shared slapd did not start");
+	t->dir = itest_tmpdir("mtad");
+	cr_assert_not_null(t->dir);
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+
+		cr_assert_not_null(pw);
+		cr_assert_eq(chown(t->dir, pw->pw_uid, pw->pw_gid), 0);
+	}
+	cr_assert_eq(itest_free_ports(ports, 3), 0);
+	t->smtp = ports[0];
+	t->sub = ports[1];
+	t->subs = ports[2];
+	cr_assert_geq(asprintf(&t->conf, "%s/tessera.conf", t->dir), 0);
+	cr_assert_geq(asprintf(&t->log, "%s/mtad.log", t->dir), 0);
+	cr_assert_geq(asprintf(&text,
+	    "[global]\nrun_dir = %s\nstate_dir = %s\nuser = nobody\n"
+	    "directory_user = nobody\nlog_level = debug\nshutdown_grace = 1s\n"
+	    "[tls]\ncertificate = %s/server.crt\nkey = %s/server.key\n"
+	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
+	    "connect_timeout = 1s\nop_timeout = 2s\n"
+	    "[lookup]\nquery_timeout = 5s\n"
+	    "[mtad]\nhostname = mx.example.test\n%s"
+	    "[mtad.listener.smtp]\nport = %u\ntls = starttls\n"
+	    "[mtad.listener.submission]\nport = %u\ntls = starttls\n"
+	    "type = submission\n"
+	    "[mtad.listener.submissions]\nport = %u\ntls = implicit\n"
+	    "type = submissions\n",
+	    t->dir, t->dir, certs(), certs(), uri,
+	    mtad_extra != NULL ? mtad_extra : "", t->smtp, t->sub, t->subs),
+	    0);
+	write_file(t->conf, text);
+	free(text);
+	cr_assert_geq(asprintf(&bin, "%s/mtad/mtad", b ? b : "."), 0);
+	{
+		char *argv[] = { bin, "-c", t->conf, "-f", NULL };
+
+		t->p = itest_start(argv, NULL, t->log);
+	}
+	free(bin);
+	cr_assert_not_null(t->p);
+	cr_assert_eq(itest_wait_listen_proc(t->p, "127.0.0.1", t->smtp,
+	    10000), 0, "mtad does not listen");
+}
+
+static void
+mt_stop(struct mt *t)
+{
+	int st = itest_stop(&t->p, 5000);
+
+	cr_expect_eq(st, 0, "mtad exit status %d", st);
+	itest_cleanup_dir(&t->dir);
+	free(t->conf);
+	free(t->log);
+}
+
+/* Run mtad_client.py with args (NULL-terminated); its output. */
+static char *
+client(struct mt *t, const char *mode, uint16_t port, const char *const *args)
+{
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char portstr[8], cafile[512];
+	char *argv[64];
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	size_t n = 0;
+	int rc;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	snprintf(cafile, sizeof(cafile), "%s/ca.crt", certs());
+	argv[n++] = "python3";
+	argv[n++] = script;
+	argv[n++] = (char *)mode;
+	argv[n++] = portstr;
+	argv[n++] = "--cafile";
+	argv[n++] = cafile;
+	for (size_t i = 0; args[i] != NULL && n < 63; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	rc = itest_run(argv, NULL, out, 30000);
+	ITEST_ASSERT(rc == 0, t->p, "client failed (%d): %s", rc,
+	    buf_cstr(out));
+	free(script);
+	{
+		char *s = strdup(buf_cstr(out));
+
+		buf_free(&out);
+		return s;
+	}
+}
+
+#define RAW(t, port, ...) client((t), "raw", (port), \
+	(const char *const[]){ __VA_ARGS__, NULL })
+#define SEND(t, port, ...) client((t), "smtplib", (port), \
+	(const char *const[]){ __VA_ARGS__, NULL })
+
+/* Assert that out's lines, in order, start with the given prefixes. */
+static void
+expect_lines(struct mt *t, const char *out, const char *const *want)
+{
+	const char *p = out;
+
+	for (size_t i = 0; want[i] != NULL; i++) {
+		size_t wl = strlen(want[i]);
+		const char *nl = strchr(p, '\n');
+
+		ITEST_ASSERT(*p != '\0', t->p, "reply %zu missing (want %s)"
+		    " in:\n%s", i, want[i], out);
+		ITEST_ASSERT(strncmp(p, want[i], wl) == 0, t->p, "reply %zu:"
+		    " want \"%s\" in:\n%s", i, want[i], out);
+		p = nl != NULL ? nl + 1 : p + strlen(p);
+	}
+}
+
+#define EXPECT(t, out, ...) expect_lines((t), (out), \
+	(const char *const[]){ __VA_ARGS__, NULL })
+
+/* Queued messages in incoming/: count, and the body of the one with id
+ * (NULL: the only one) into *body_out (malloc'd) with its envelope. */
+static size_t
+queued(struct mt *t, const char *id, char **body_out,
+    struct queue_env *env_out, struct pool *pool)
+{
+	const char *err;
+	struct queue *q = queue_open(t->dir, NULL, pool, &err);
+	char **ids;
+	size_t n;
+
+	cr_assert_not_null(q, "%s", err);
+	cr_assert_eq(queue_scan_ids(q, QUEUE_INCOMING, pool, &ids, &n, &err),
+	    0, "%s", err);
+	if (body_out != NULL && n > 0) {
+		struct queue_msg *m;
+		const char *want = id != NULL ? id : ids[0];
+		struct buf *b = buf_new(4096, 16 * 1024 * 1024);
+		char chunk[4096];
+		ssize_t k;
+		int fd;
+
+		cr_assert_eq(queue_msg_open(q, QUEUE_INCOMING, want, pool, &m,
+		    &err), QUEUE_MSG_OK, "%s: %s", want, err);
+		fd = queue_msg_body_fd(m, &err);
+		cr_assert_geq(fd, 0, "%s", err);
+		while ((k = read(fd, chunk, sizeof(chunk))) > 0)
+			buf_append(b, chunk, (size_t)k);
+		close(fd);
+		if (env_out != NULL)
+			*env_out = m->env;
+		queue_msg_close(&m);
+		*body_out = strdup(buf_cstr(b));
+		buf_free(&b);
+	}
+	queue_close(&q);
+	return n;
+}
+
+/* The queue id of a "250 2.0.0 Ok: queued as ID" in out. */
+static char *
+queue_id_in(const char *out)
+{
+	const char *p = strstr(out, "queued as ");
+	char *id;
+
+	cr_assert_not_null(p, "no queue id in:\n%s", out);
+	id = strndup(p + 10, strcspn(p + 10, " \r\n"));
+	return id;
+}
+
+static bool
+log_has(const struct mt *t, const char *needle)
+{
+	FILE *f = fopen(t->log, "r");
+	char line[4096];
+	bool found = false;
+
+	for (int i = 0; i < 50 && !found; i++) {
+		if (f == NULL)
+			f = fopen(t->log, "r");
+		if (f != NULL) {
+			rewind(f);
+			while (!found && fgets(line, sizeof(line), f) != NULL)
+				found = strstr(line, needle) != NULL;
+		}
+		if (!found)
+			usleep(20 * 1000);
+	}
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+#define URI getenv("MTTEST_URI")
+#define EHLO "send:EHLO client.example.net\r\n", "read"
+#define GREET "read"
+
+Test(mtad, greeting_ehlo_and_basic_commands)
+{
+	struct mt t;
+	char *o;
+
+	mt_start(&t, URI, NULL);
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:HELP\r\n", "read",
+	    "send:VRFY alice\r\n", "read", "send:NOOP\r\n", "read",
+	    "send:RSET\r\n", "read", "send:EXPN staff\r\n", "read",
+	    "send:QUIT\r\n", "read", "eof");
+	EXPECT(&t, o, "220 mx.example.test ESMTP", "250 ", "214 2.0.0",
+	    "252 2.5.2", "250 2.0.0", "250 2.0.0", "502 5.5.1", "221 2.0.0",
+	    "EOF");
+	free(o);
+	/* the EHLO reply lists the extensions (multi-line; read raw) */
+	o = RAW(&t, t.smtp, GREET, "send:EHLO x.example\r\nQUIT\r\n",
+	    "eof");
+	free(o);
+	mt_stop(&t);
+}
+
+Test(mtad, ehlo_extensions)
+{
+	struct mt t;
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char *o;
+
+	(void)script;
+	free(script);
+	mt_start(&t, URI, NULL);
+	/* smtplib reports the extensions it saw */
+	{
+		char cmd[512];
+		char port[8];
+		struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+
+		snprintf(port, sizeof(port), "%u", t.smtp);
+		snprintf(cmd, sizeof(cmd), "import smtplib; c = smtplib.SMTP("
+		    "'127.0.0.1', %s, timeout=10); c.ehlo('a.example');"
+		    " print(sorted(c.esmtp_features)); c.quit()", port);
+		{
+			char *argv[] = { "python3", "-c", cmd, NULL };
+
+			cr_assert_eq(itest_run(argv, NULL, out, 20000), 0,
+			    "%s", buf_cstr(out));
+		}
+		o = strdup(buf_cstr(out));
+		buf_free(&out);
+	}
+	ITEST_ASSERT(strstr(o, "'8bitmime', 'chunking', 'dsn',"
+	    " 'enhancedstatuscodes', 'pipelining', 'size', 'smtputf8',"
+	    " 'starttls'") != NULL, t.p, "features: %s", o);
+	ITEST_ASSERT(strstr(o, "'auth'") == NULL, t.p, "AUTH before TLS: %s",
+	    o);
+	free(o);
+	mt_stop(&t);
+}
+
+Test(mtad, rcpt_outcomes_and_relay)
+{
+	struct mt t;
+	char *o;
+
+	mt_start(&t, URI, NULL);
+	o = RAW(&t, t.smtp, GREET, EHLO,
+	    "send:MAIL FROM:<someone@elsewhere.example>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:RCPT TO:<info@example.test>\r\n", "read",
+	    "send:RCPT TO:<nobody@example.test>\r\n", "read",
+	    "send:RCPT TO:<carol@example.test>\r\n", "read",
+	    "send:RCPT TO:<staff@example.test>\r\n", "read",
+	    "send:RCPT TO:<all@example.test>\r\n", "read",
+	    "send:RCPT TO:<victim@elsewhere.example>\r\n", "read",
+	    "send:RSET\r\n", "read",
+	    "send:MAIL FROM:<bob@example.test>\r\n", "read",
+	    "send:RCPT TO:<staff@example.test>\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250 2.1.0", "250 2.1.5", "250 2.1.5",
+	    "550 5.1.1", "550 5.2.1", "550 5.7.1", "250 2.1.5", "554 5.7.1",
+	    "250 2.0.0", "250 2.1.0", "250 2.1.5", "221");
+	free(o);
+	cr_assert(log_has(&t, "reason=unknown-user"));
+	cr_assert(log_has(&t, "reason=disabled entry=uid=carol"));
+	cr_assert(log_has(&t, "reason=relay-denied"));
+	mt_stop(&t);
+}
+
+Test(mtad, directory_down_is_451_never_550)
+{
+	struct mt t;
+	char *d = itest_tmpdir("mtad-slapd");
+	char *ldif = itest_srcpath("schema/samples/example.test.ldif");
+	struct itest_slapd *s = itest_slapd_start(d, ldif);
+	char *o;
+
+	cr_assert_not_null(s);
+	mt_start(&t, s->uri, NULL);
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<x@example.org>\r\n",
+	    "read", "send:RCPT TO:<alice@example.test>\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250", "250 2.1.5");
+	free(o);
+	cr_assert_eq(itest_slapd_halt(s), 0);
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<x@example.org>\r\n",
+	    "read", "send:RCPT TO:<nobody@example.test>\r\n", "read",
+	    "send:RCPT TO:<bob@example.test>\r\n", "read");
+	/* (alice@ is still in the lookup process's positive cache) */
+	EXPECT(&t, o, "220", "250", "250", "451 4.4.3", "451 4.4.3");
+	free(o);
+	/* AUTH with the directory down: 454 4.7.0 */
+	o = RAW(&t, t.sub, GREET, EHLO, "send:STARTTLS\r\n", "read", "tls",
+	    EHLO, "send:AUTH PLAIN AGFsaWNlAGRlbW8=\r\n", "read");
+	EXPECT(&t, o, "220", "250", "220 2.0.0", "TLS", "250", "454 4.7.0");
+	free(o);
+	mt_stop(&t);
+	itest_slapd_stop(&s);
+	itest_cleanup_dir(&d);
+	free(ldif);
+}
+
+Test(mtad, message_queued_with_received_header)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	struct queue_env env;
+	char *o, *id, *body = NULL;
+
+	mt_start(&t, URI, NULL);
+	o = SEND(&t, t.smtp, "--from", "someone@elsewhere.example", "--to",
+	    "alice@example.test", "--body", "line one\\n.dot line\\n..two");
+	EXPECT(&t, o, "MAIL 250", "RCPT 250", "DATA 250 2.0.0 Ok: queued as");
+	id = queue_id_in(o);
+	cr_assert_eq(queued(&t, id, &body, &env, pool), 1);
+	cr_assert_str_eq(env.sender, "someone@elsewhere.example");
+	cr_assert_eq(env.nrcpts, 1);
+	cr_assert_str_eq(env.rcpts[0].addr, "alice@example.test");
+	cr_assert_str_eq(env.helo, "client.example.net");
+	cr_assert(strncmp(body, "Received: from client.example.net"
+	    " ([127.0.0.1])\r\n\tby mx.example.test (Tessera) with ESMTP\r\n"
+	    "\tid ", 76) == 0, "%s", body);
+	cr_assert_not_null(strstr(body, id));
+	cr_assert_not_null(strstr(body, "for <alice@example.test>;"));
+	/* dot-stuffing undone: smtplib stuffed ".dot" and "..two" */
+	cr_assert_not_null(strstr(body, "\r\n.dot line\r\n..two\r\n"), "%s",
+	    body);
+	cr_assert(log_has(&t, "event=accepted queue_id="));
+	free(body);
+	free(id);
+	free(o);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, bare_lf_and_cr_rejected)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o;
+
+	mt_start(&t, URI, NULL);
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n",
+	    "read", "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:DATA\r\n", "read",
+	    "send:Subject: x\r\n\r\nsmuggle\n.\nMAIL FROM:<x@y>\r\n.\r\n",
+	    "read", "send:MAIL FROM:<a@b.example>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:DATA\r\n", "read", "send:Subject: x\r\n\r\nbare\rcr\r\n.\r\n",
+	    "read", "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250", "250", "354", "550 5.6.11",
+	    "250", "250", "354", "550 5.6.11", "221");
+	free(o);
+	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 0);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, bdat_and_pipelining)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o, *id, *body = NULL;
+
+	mt_start(&t, URI, NULL);
+	/* everything pipelined in one write; BDAT chunks of 14 and 9 */
+	o = RAW(&t, t.smtp, GREET, "send:EHLO c.example\r\n"
+	    "MAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.test>\r\n"
+	    "RCPT TO:<bob@example.test>\r\n"
+	    "BDAT 14\r\nSubject: b\r\n\r\nBDAT 9 LAST\r\nbody.\r\n\r\n"
+	    "QUIT\r\n", "read", "read", "read", "read", "read", "read",
+	    "read");
+	EXPECT(&t, o, "220", "250", "250 2.1.0", "250 2.1.5", "250 2.1.5",
+	    "250 2.0.0 14 octets", "250 2.0.0 Ok: queued as", "221");
+	id = queue_id_in(o);
+	cr_assert_eq(queued(&t, id, &body, NULL, pool), 1);
+	cr_assert_not_null(strstr(body, "\r\nSubject: b\r\n\r\nbody.\r\n\r\n"),
+	    "%s", body);
+	cr_assert_null(strstr(body, "\tfor <"), "two recipients: no for");
+	free(body);
+	free(id);
+	free(o);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, limits)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o;
+	char big[3000];
+
+	mt_start(&t, URI, "max_message_size = 100\nmax_recipients = 2\n"
+	    "max_line_length = 80\nmax_command_length = 512\nmax_errors = 5\n"
+	    "idle_timeout = 1s\n");
+	memset(big, 'a', 600);
+	memcpy(big, "send:NOOP ", 10);
+	memcpy(big + 600, "\\r\\n", 5);
+	/* command line over 512, SIZE= over 100, recipients over 2 */
+	o = RAW(&t, t.smtp, GREET, EHLO, big, "read",
+	    "send:MAIL FROM:<a@b.example> SIZE=101\r\n", "read",
+	    "send:MAIL FROM:<a@b.example> SIZE=100\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:RCPT TO:<bob@example.test>\r\n", "read",
+	    "send:RCPT TO:<info@example.test>\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "500 5.5.2", "552 5.3.4", "250 2.1.0",
+	    "250 2.1.5", "250 2.1.5", "452 4.5.3", "221");
+	free(o);
+	/* message over 100 bytes while streaming; a line over 80 */
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n",
+	    "read", "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:DATA\r\n", "read", "bytes:70:x", "send:\r\n", "bytes:70:y",
+	    "send:\r\n.\r\n", "read",
+	    "send:MAIL FROM:<a@b.example>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read",
+	    "send:DATA\r\n", "read", "bytes:90:z", "send:\r\n.\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250", "250", "354", "552 5.3.4", "250",
+	    "250", "354", "500 5.5.2", "221");
+	free(o);
+	/* too many errors: 421 and close */
+	o = RAW(&t, t.smtp, GREET, "send:BOGUS\r\n", "read", "send:BOGUS\r\n",
+	    "read", "send:BOGUS\r\n", "read", "send:BOGUS\r\n", "read",
+	    "send:BOGUS\r\n", "read", "read", "eof");
+	EXPECT(&t, o, "220", "502", "502", "502", "502", "502", "421 4.7.0",
+	    "EOF");
+	free(o);
+	/* idle timeout: 421 4.4.2 */
+	o = RAW(&t, t.smtp, GREET, "read", "eof");
+	EXPECT(&t, o, "220", "421 4.4.2", "EOF");
+	free(o);
+	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 0);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, starttls_and_auth_on_submission)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	struct queue_env env;
+	char *o, *id, *body = NULL;
+
+	mt_start(&t, URI, NULL);
+	/* before TLS: no MAIL without AUTH, no AUTH */
+	o = RAW(&t, t.sub, GREET, EHLO, "send:MAIL FROM:<alice@example.test>"
+	    "\r\n", "read", "send:AUTH PLAIN AGFsaWNlAGRlbW8=\r\n", "read",
+	    "send:STARTTLS\r\n", "read", "tls", "send:MAIL FROM:<a@b.example>"
+	    "\r\n", "read", EHLO,
+	    "send:AUTH PLAIN AGFsaWNlAHdyb25n\r\n", "read",
+	    "send:AUTH PLAIN AGNhcm9sAGRlbW8=\r\n", "read",
+	    "send:AUTH LOGIN\r\n", "read", "send:YWxpY2U=\r\n", "read",
+	    "send:ZGVtbw==\r\n", "read",
+	    "send:MAIL FROM:<bob@example.test>\r\n", "read",
+	    "send:MAIL FROM:<alice.liddell@example.test>\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "530 5.7.0", "538 5.7.11", "220 2.0.0",
+	    "TLS", "503 5.5.1", "250", "535 5.7.8", "535 5.7.8", "334", "334",
+	    "235 2.7.0", "553 5.7.1", "250 2.1.0", "221");
+	free(o);
+	/* smtplib: STARTTLS, AUTH, send-as granted (bob may send as info@),
+	 * relay to a foreign domain */
+	o = SEND(&t, t.sub, "--starttls", "--login", "bob:demo", "--from",
+	    "info@example.test", "--to", "someone@elsewhere.example");
+	EXPECT(&t, o, "MAIL 250", "RCPT 250", "DATA 250 2.0.0 Ok: queued as");
+	id = queue_id_in(o);
+	cr_assert_eq(queued(&t, id, &body, &env, pool), 1);
+	cr_assert_str_eq(env.auth, "bob");
+	cr_assert_str_neq(env.tls_version, "");
+	cr_assert_not_null(strstr(body, "with ESMTPSA"), "%s", body);
+	cr_assert_not_null(strstr(body, "(authenticated as bob)"), "%s", body);
+	cr_assert_not_null(strstr(body, "(using TLS1."), "%s", body);
+	free(body);
+	free(id);
+	free(o);
+	/* send-as not granted */
+	o = SEND(&t, t.sub, "--starttls", "--login", "alice:demo", "--from",
+	    "bob@example.test", "--to", "someone@elsewhere.example");
+	EXPECT(&t, o, "MAIL 553");
+	free(o);
+	/* implicit TLS */
+	o = SEND(&t, t.subs, "--ssl", "--login", "alice:demo", "--from",
+	    "alice@example.test", "--to", "bob@example.test");
+	EXPECT(&t, o, "MAIL 250", "RCPT 250", "DATA 250 2.0.0 Ok: queued as");
+	free(o);
+	cr_assert(log_has(&t, "event=auth client=127.0.0.1 mech=PLAIN"
+	    " user=bob"));
+	cr_assert(log_has(&t, "reason=bad_password"));
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, auth_plaintext_on_loopback_when_allowed)
+{
+	struct mt t;
+	char *o;
+
+	mt_start(&t, URI, "auth_plaintext_loopback = yes\n");
+	o = RAW(&t, t.sub, GREET, EHLO, "send:AUTH PLAIN AGFsaWNlAGRlbW8=\r\n",
+	    "read", "send:MAIL FROM:<alice@example.test>\r\n", "read",
+	    "send:RCPT TO:<staff@example.test>\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "235 2.7.0", "250 2.1.0", "250 2.1.5",
+	    "221");
+	free(o);
+	mt_stop(&t);
+}
