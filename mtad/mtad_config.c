@@ -28,6 +28,9 @@ static const struct cfg_key mtad_keys[] = {
 	    " 0: no limit"),
 	CFG_INT(struct mtad_config, max_errors, "max_errors", "10", "1",
 	    "1000", "error replies in one session before 421 and close"),
+	CFG_INT(struct mtad_config, max_received, "max_received", "50", "1",
+	    "1000", "Received: header fields a message may carry (mail loop"
+	    " detection, then 554 5.4.6)"),
 	CFG_TIME(struct mtad_config, idle_timeout, "idle_timeout", "5m",
 	    "1s", "1h", "wait for a command this long (then 421 4.4.2)"),
 	CFG_TIME(struct mtad_config, data_timeout, "data_timeout", "10m",

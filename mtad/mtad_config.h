@@ -34,6 +34,7 @@ struct mtad_config {
 	uint64_t max_command_length;	/* command line incl. CRLF */
 	uint64_t max_line_length;	/* message line incl. CRLF */
 	int64_t max_errors;		/* error replies before 421 */
+	int64_t max_received;		/* Received: fields before 554 5.4.6 */
 	uint64_t idle_timeout;		/* ms, waiting for a command */
 	uint64_t data_timeout;		/* ms, waiting for message bytes */
 	bool auth_plaintext_loopback;	/* AUTH without TLS on loopback */

@@ -202,6 +202,15 @@ finish(struct session *s, struct feed *f)
 		session_txn_reset(s);
 		return;
 	}
+	if (smtp_data_received(s->data) >= (size_t)s->m->mc->max_received) {
+		queue_writer_abort(&s->writer);
+		session_reply(s, 554, "5.4.6", "Too many hops (mail loop)");
+		log_info("event=reject stage=data client=%s from=<%s> code=554"
+		    " enh=5.4.6 reason=loop received=%zu", s->conn->client_addr,
+		    s->sender, smtp_data_received(s->data));
+		session_txn_reset(s);
+		return;
+	}
 	session_hook_info(s, &hi);
 	rc = pool_alloc(s->txn_pool, (s->nrcpts + 1) * sizeof(*rc));
 	for (size_t i = 0; i < s->nrcpts; i++)

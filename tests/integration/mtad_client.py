@@ -4,7 +4,7 @@
 # exactly the bytes given (bare LF, pipelining, BDAT) and prints every
 # reply, and a Python smtplib sender (STARTTLS, implicit TLS, AUTH).
 #
-#   mtad_client.py raw PORT [--cafile F] STEP...
+#   mtad_client.py raw PORT [--cafile F] [--source ADDR] STEP...
 #     send:TEXT   write TEXT (backslash escapes \r \n \\ \xNN)
 #     bytes:N:C   write N bytes of character C
 #     read        read one reply, print "CODE TEXT" of its last line
@@ -22,7 +22,7 @@ import sys
 
 
 def unescape(s):
-    return s.encode("latin-1").decode("unicode_escape").encode("latin-1")
+    return s.encode("utf-8").decode("unicode_escape").encode("latin-1")
 
 
 def read_reply(f):
@@ -38,7 +38,8 @@ def read_reply(f):
 
 
 def raw(args):
-    s = socket.create_connection(("127.0.0.1", args.port), timeout=20)
+    s = socket.create_connection(("127.0.0.1", args.port), timeout=20,
+                                 source_address=(args.source, 0))
     f = s.makefile("rb")
     for step in args.steps:
         if step.startswith("send:"):
@@ -118,6 +119,7 @@ def main():
     p.add_argument("mode", choices=["raw", "smtplib"])
     p.add_argument("port", type=int)
     p.add_argument("--cafile")
+    p.add_argument("--source", default="127.0.0.1")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--ssl", action="store_true")
     p.add_argument("--login")

@@ -104,7 +104,8 @@ certs(void)
 /* Start mtad against uri with extra [mtad] lines; listeners smtp
  * (starttls), submission (starttls) and submissions (implicit). */
 static void
-mt_start(struct mt *t, const char *uri, const char *mtad_extra)
+mt_start_l(struct mt *t, const char *uri, const char *mtad_extra,
+    const char *smtp_extra)
 {
 	char *text = NULL, *bin = NULL;
 	const char *b = getenv("TESSERA_BUILDDIR");
@@ -134,13 +135,14 @@ mt_start(struct mt *t, const char *uri, const char *mtad_extra)
 	    "connect_timeout = 1s\nop_timeout = 2s\n"
 	    "[lookup]\nquery_timeout = 5s\n"
 	    "[mtad]\nhostname = mx.example.test\n%s"
-	    "[mtad.listener.smtp]\nport = %u\ntls = starttls\n"
+	    "[mtad.listener.smtp]\nport = %u\ntls = starttls\n%s"
 	    "[mtad.listener.submission]\nport = %u\ntls = starttls\n"
 	    "type = submission\n"
 	    "[mtad.listener.submissions]\nport = %u\ntls = implicit\n"
 	    "type = submissions\n",
 	    t->dir, t->dir, certs(), certs(), uri,
-	    mtad_extra != NULL ? mtad_extra : "", t->smtp, t->sub, t->subs),
+	    mtad_extra != NULL ? mtad_extra : "", t->smtp,
+	    smtp_extra != NULL ? smtp_extra : "", t->sub, t->subs),
 	    0);
 	write_file(t->conf, text);
 	free(text);
@@ -154,6 +156,12 @@ mt_start(struct mt *t, const char *uri, const char *mtad_extra)
 	cr_assert_not_null(t->p);
 	cr_assert_eq(itest_wait_listen_proc(t->p, "127.0.0.1", t->smtp,
 	    10000), 0, "mtad does not listen");
+}
+
+static void
+mt_start(struct mt *t, const char *uri, const char *mtad_extra)
+{
+	mt_start_l(t, uri, mtad_extra, NULL);
 }
 
 static void
@@ -629,5 +637,171 @@ Test(mtad, auth_plaintext_on_loopback_when_allowed)
 	EXPECT(&t, o, "220", "250", "235 2.7.0", "250 2.1.0", "250 2.1.5",
 	    "221");
 	free(o);
+	mt_stop(&t);
+}
+
+Test(mtad, mail_loop_refused)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o;
+
+	mt_start(&t, URI, "max_received = 2\n");
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<alice@example.test>\r\nDATA\r\n", "read", "read", "read",
+	    "send:Received: from a\r\nReceived: from b\r\nSubject: x\r\n\r\n"
+	    "loop\r\n.\r\n", "read",
+	    "send:MAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<alice@example.test>\r\nDATA\r\n", "read", "read", "read",
+	    "send:Received: from a\r\nSubject: x\r\n\r\nok\r\n.\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250", "250", "354", "554 5.4.6", "250",
+	    "250", "354", "250 2.0.0 Ok: queued as", "221");
+	free(o);
+	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 1);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+/* A connection held open by the test (greeting read). */
+static int
+hold(struct mt *t, uint16_t port)
+{
+	char buf[512];
+	int fd = -1;
+	ssize_t n = 0;
+
+	/* the probe of itest_wait_listen may still hold its session */
+	for (int i = 0; i < 50; i++) {
+		fd = itest_connect("127.0.0.1", port, 5000);
+		cr_assert_geq(fd, 0);
+		memset(buf, 0, sizeof(buf));
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 3 && strncmp(buf, "421", 3) != 0)
+			break;
+		close(fd);
+		usleep(100 * 1000);
+	}
+	ITEST_ASSERT(n > 3 && strncmp(buf, "220", 3) == 0, t->p,
+	    "no greeting: %zd %s", n, n > 0 ? buf : "");
+	return fd;
+}
+
+Test(mtad, connection_caps_per_client_and_listener)
+{
+	struct mt t;
+	char *o;
+	int fd;
+
+	mt_start_l(&t, URI, NULL, "max_sessions = 2\nmax_per_client = 1\n");
+	fd = hold(&t, t.smtp);
+	o = RAW(&t, t.smtp, GREET, "eof");
+	EXPECT(&t, o, "421 4.3.2", "EOF");
+	free(o);
+	/* another client address is still served, up to max_sessions */
+	o = RAW(&t, t.smtp, "--source", "127.0.0.2", GREET, "send:QUIT\r\n",
+	    "read");
+	EXPECT(&t, o, "220", "221");
+	free(o);
+	close(fd);
+	mt_stop(&t);
+
+	mt_start_l(&t, URI, NULL, "max_sessions = 1\nmax_per_client = 0\n");
+	fd = hold(&t, t.smtp);
+	o = RAW(&t, t.smtp, "--source", "127.0.0.2", GREET, "eof");
+	EXPECT(&t, o, "421 4.3.2", "EOF");
+	free(o);
+	close(fd);
+	mt_stop(&t);
+}
+
+Test(mtad, smtputf8_and_dsn_parameters_stored)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	struct queue_env env;
+	char *o, *id, *body = NULL;
+
+	mt_start(&t, URI, NULL);
+	o = RAW(&t, t.smtp, GREET, EHLO,
+	    "send:MAIL FROM:<j\xc3\xb6rg@b.example>\r\n", "read",
+	    "send:MAIL FROM:<j\xc3\xb6rg@b.example> SMTPUTF8 RET=HDRS"
+	    " ENVID=env+2Bid BODY=8BITMIME\r\n", "read",
+	    "send:RCPT TO:<\xc3\xbc@example.test>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test> NOTIFY=SUCCESS,FAILURE"
+	    " ORCPT=rfc822;alice@example.test\r\n", "read",
+	    "send:DATA\r\n", "read", "send:Subject: \xc3\xa4\r\n\r\nhi\r\n.\r\n",
+	    "read", "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "553 5.6.7", "250 2.1.0", "550 5.1.1",
+	    "250 2.1.5", "354", "250 2.0.0 Ok: queued as", "221");
+	id = queue_id_in(o);
+	cr_assert_eq(queued(&t, id, &body, &env, pool), 1);
+	cr_assert_str_eq(env.sender, "j\xc3\xb6rg@b.example");
+	cr_assert(env.smtputf8);
+	cr_assert_eq(env.ret, QUEUE_RET_HDRS);
+	cr_assert_eq(env.body, QUEUE_BODY_8BITMIME);
+	cr_assert_str_eq(env.envid, "env+id");
+	cr_assert_eq(env.nrcpts, 1);
+	cr_assert_eq(env.rcpts[0].notify, QUEUE_NOTIFY_SUCCESS |
+	    QUEUE_NOTIFY_FAILURE);
+	cr_assert_str_eq(env.rcpts[0].orcpt, "rfc822;alice@example.test");
+	free(body);
+	free(id);
+	free(o);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(mtad, starttls_discards_pipelined_plaintext)
+{
+	struct mt t;
+	char *o;
+
+	mt_start(&t, URI, NULL);
+	/* RSET injected behind STARTTLS must not be answered inside TLS */
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:STARTTLS\r\nRSET\r\n", "read",
+	    "tls", "send:NOOP\r\n", "read", "send:MAIL FROM:<a@b.example>\r\n",
+	    "read", EHLO, "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "220 2.0.0", "TLS", "250 2.0.0",
+	    "503 5.5.1", "250", "221");
+	free(o);
+	mt_stop(&t);
+}
+
+Test(mtad, swaks_submission_and_relay_denied)
+{
+	struct mt t;
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char server[32];
+	int rc;
+
+	/* this swaks has no TLS (Net::SSLeay): plaintext AUTH on loopback */
+	mt_start(&t, URI, "auth_plaintext_loopback = yes\n");
+	snprintf(server, sizeof(server), "127.0.0.1:%u", t.sub);
+	{
+		char *argv[] = { "swaks", "--server", server,
+			"--auth", "LOGIN", "--auth-user", "alice",
+			"--auth-password", "demo", "--from",
+			"alice@example.test", "--to", "bob@example.test",
+			"--helo", "swaks.example", NULL };
+
+		rc = itest_run(argv, NULL, out, 30000);
+	}
+	ITEST_ASSERT(rc == 0 && strstr(buf_cstr(out),
+	    "<-  250 2.0.0 Ok: queued as") != NULL, t.p, "swaks %d:\n%s", rc,
+	    buf_cstr(out));
+	buf_reset(out);
+	snprintf(server, sizeof(server), "127.0.0.1:%u", t.smtp);
+	{
+		char *argv[] = { "swaks", "--server", server, "--from",
+			"x@elsewhere.example", "--to", "y@elsewhere.example",
+			"--helo", "swaks.example", NULL };
+
+		rc = itest_run(argv, NULL, out, 30000);
+	}
+	ITEST_ASSERT(rc != 0 && strstr(buf_cstr(out),
+	    "<** 554 5.7.1 <y@elsewhere.example>: Relay access denied") !=
+	    NULL, t.p, "swaks %d:\n%s", rc, buf_cstr(out));
+	buf_free(&out);
 	mt_stop(&t);
 }

@@ -45,6 +45,7 @@ Test(mtad_config, defaults)
 	cr_assert_eq(m->max_command_length, 2048);
 	cr_assert_eq(m->max_line_length, 1000);
 	cr_assert_eq(m->max_errors, 10);
+	cr_assert_eq(m->max_received, 50);
 	cr_assert_eq(m->idle_timeout, 300000);
 	cr_assert_eq(m->data_timeout, 600000);
 	cr_assert_not(m->auth_plaintext_loopback);
@@ -93,6 +94,7 @@ Test(mtad_config, bad_values_refused)
 		"[mtad]\nmax_recipients = 5001\n",
 		"[mtad]\nmax_command_length = 511\n",
 		"[mtad]\nmax_errors = 0\n",
+		"[mtad]\nmax_received = 0\n",
 		"[mtad]\nidle_timeout = 0s\n",
 		"[mtad]\nmax_message_size = 5G\n",
 		"[mtad]\nno_such_key = 1\n",
