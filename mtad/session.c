@@ -61,7 +61,8 @@ session_txn_reset(struct session *s)
 	memset(&s->mail, 0, sizeof(s->mail));
 	s->rcpts = NULL;
 	s->nrcpts = s->rcpts_cap = 0;
-	s->bdat_failed = false;
+	buf_free(&s->bdat.headers);
+	memset(&s->bdat, 0, sizeof(s->bdat));
 }
 
 void
@@ -401,6 +402,7 @@ out:
 	flush(&s);
 	if (s.writer != NULL)
 		queue_writer_abort(&s.writer);
+	buf_free(&s.bdat.headers);
 	saslsrv_free(&s.sasl);
 	smtp_data_free(&s.data);
 	dir_client_free(&s.dir);

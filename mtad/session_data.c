@@ -125,18 +125,11 @@ writer_open(struct session *s)
 	return 0;
 }
 
-/* Per message while streaming. */
-struct feed {
-	struct buf *headers;	/* for the EOH hook */
-	bool eoh_done;
-	bool write_failed;
-	bool hook_replied;
-};
 
 /* Feed in to the decoder and the decoded bytes to the writer. Returns the
  * decoder's result. */
 static int
-feed(struct session *s, struct feed *f, const uint8_t *in, size_t len,
+feed(struct session *s, struct session_feed *f, const uint8_t *in, size_t len,
     uint8_t *scratch)
 {
 	size_t out_len = 0, used = 0;
@@ -172,7 +165,7 @@ feed(struct session *s, struct feed *f, const uint8_t *in, size_t len,
 
 /* The end of a message: error replies, or the EOM hook and the commit. */
 static void
-finish(struct session *s, struct feed *f)
+finish(struct session *s, struct session_feed *f)
 {
 	const struct smtp_error *e = smtp_data_error(s->data);
 	struct mtad_hook_info hi;
@@ -260,7 +253,7 @@ may_start(struct session *s)
 void
 session_data(struct session *s)
 {
-	struct feed f = { .headers = buf_new(1024, HEADERS_KEPT_MAX) };
+	struct session_feed f = { .headers = buf_new(1024, HEADERS_KEPT_MAX) };
 	size_t max = s->m->lim.text_line_max ? s->m->lim.text_line_max :
 	    LINE_UNLIMITED;
 	uint8_t *scratch = pool_alloc(s->txn_pool, max);
@@ -337,14 +330,18 @@ skip_chunk(struct session *s, uint64_t n, uint8_t *tmp)
 	return 0;
 }
 
-/* The feed state lives across the chunks of one message. */
-static struct feed bdat_feed;
-
 void
 session_bdat(struct session *s, const struct smtp_cmd *cmd)
 {
-	static uint8_t in[CHUNK], scratch[CHUNK];	/* one session per process */
 	uint64_t n = cmd->bdat_size;
+	uint8_t *in, *scratch;
+
+	if (s->chunk_in == NULL) {
+		s->chunk_in = pool_alloc(s->pool, CHUNK);
+		s->chunk_out = pool_alloc(s->pool, CHUNK);
+	}
+	in = s->chunk_in;
+	scratch = s->chunk_out;
 
 	stream_set_timeouts(s->st, (int)s->m->mc->data_timeout,
 	    (int)s->m->mc->data_timeout);
@@ -355,9 +352,9 @@ session_bdat(struct session *s, const struct smtp_cmd *cmd)
 			return;
 		}
 		smtp_data_reset(s->data, SMTP_DATA_BDAT);
-		buf_free(&bdat_feed.headers);
-		memset(&bdat_feed, 0, sizeof(bdat_feed));
-		bdat_feed.headers = buf_new(1024, HEADERS_KEPT_MAX);
+		buf_free(&s->bdat.headers);
+		memset(&s->bdat, 0, sizeof(s->bdat));
+		s->bdat.headers = buf_new(1024, HEADERS_KEPT_MAX);
 	}
 	while (n > 0) {
 		size_t k = n > CHUNK ? CHUNK : (size_t)n;
@@ -370,19 +367,17 @@ session_bdat(struct session *s, const struct smtp_cmd *cmd)
 			s->quit = true;
 			return;
 		}
-		feed(s, &bdat_feed, in, k, scratch);
+		feed(s, &s->bdat, in, k, scratch);
 		n -= k;
 	}
 	if (cmd->bdat_last) {
 		smtp_data_finish(s->data);
-		finish(s, &bdat_feed);
-		buf_free(&bdat_feed.headers);
+		finish(s, &s->bdat);	/* resets the transaction */
 		return;
 	}
-	if (smtp_data_error(s->data) != NULL || bdat_feed.write_failed ||
-	    bdat_feed.hook_replied) {
-		finish(s, &bdat_feed);	/* replies the error, resets */
-		buf_free(&bdat_feed.headers);
+	if (smtp_data_error(s->data) != NULL || s->bdat.write_failed ||
+	    s->bdat.hook_replied) {
+		finish(s, &s->bdat);	/* replies the error, resets */
 		return;
 	}
 	session_reply(s, 250, "2.0.0", "%llu octets received",

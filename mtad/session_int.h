@@ -29,6 +29,14 @@ struct session_rcpt {
 	struct smtp_rcpt_params params;
 };
 
+/* A message while it streams in (DATA, or BDAT across chunks). */
+struct session_feed {
+	struct buf *headers;		/* kept for the EOH hook */
+	bool eoh_done;
+	bool write_failed;
+	bool hook_replied;
+};
+
 struct session {
 	const struct mtad *m;
 	const struct server_conn *conn;
@@ -57,7 +65,8 @@ struct session {
 	struct session_rcpt *rcpts;
 	size_t nrcpts, rcpts_cap;
 	struct queue_writer *writer;	/* BDAT in progress */
-	bool bdat_failed;		/* a chunk failed; skip to LAST */
+	struct session_feed bdat;	/* the BDAT message in progress */
+	uint8_t *chunk_in, *chunk_out;	/* BDAT read and decode buffers */
 };
 
 /* Append a reply (counting errors) to s->out. */
