@@ -805,3 +805,30 @@ Test(mtad, swaks_submission_and_relay_denied)
 	buf_free(&out);
 	mt_stop(&t);
 }
+
+Test(mtad, bdat_errors)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o;
+
+	mt_start(&t, URI, "max_message_size = 40\n");
+	/* bare LF inside a chunk: 550 5.6.11 at the chunk; the next BDAT of
+	 * the dead transaction is read and refused, the session goes on */
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<alice@example.test>\r\n", "read", "read",
+	    "send:BDAT 12\r\nSubject: a\n\n", "read",
+	    "send:BDAT 5 LAST\r\nb\r\n\r\n", "read",
+	    /* over max_message_size across two chunks */
+	    "send:MAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.test>\r\n",
+	    "read", "read", "send:BDAT 30\r\n", "bytes:28:x", "send:\r\n",
+	    "read", "send:BDAT 30 LAST\r\n", "bytes:28:y", "send:\r\n", "read",
+	    "send:BDAT 3 LAST\r\nabc", "read", "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250", "250 2.1.0", "250 2.1.5", "550 5.6.11",
+	    "503 5.5.1", "250 2.1.0", "250 2.1.5", "250 2.0.0 30 octets",
+	    "552 5.3.4", "503 5.5.1", "221");
+	free(o);
+	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 0);
+	mt_stop(&t);
+	pool_free(&pool);
+}
