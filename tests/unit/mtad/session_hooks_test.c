@@ -99,7 +99,7 @@ teardown(void)
 	cr_expect_eq(system(cmd), 0);
 	free(state_dir);
 	cfg_free(&conf);
-	saslsrv_done();
+	/* no saslsrv_done(): Cyrus leaks part of a plugin it unloads */
 }
 
 TestSuite(session_hooks, .init = setup, .fini = teardown, .timeout = 30);
