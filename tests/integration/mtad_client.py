@@ -10,6 +10,10 @@
 #     read        read one reply, print "CODE TEXT" of its last line
 #     tls         start TLS (after a 220), verifying with --cafile
 #     eof         read until the server closes, print "EOF"
+#   mtad_client.py load PORT --clients N --seconds S --out FILE
+#     N threads send messages (random bodies, 4-40 KB) to alice@ for S
+#     seconds, reconnecting when the server goes away; each message that
+#     got 250 is recorded in FILE as "QUEUE-ID SHA256-OF-MESSAGE" at once.
 #   mtad_client.py smtplib PORT [--cafile F] [--starttls|--ssl]
 #       [--login USER:PASS] --from A --to B [--to C] [--body TEXT]
 #     prints "OK code text" or "ERR code text" and the exception class.
@@ -114,9 +118,60 @@ def send(args):
         print("ERR 0 %s %s" % (e, type(e).__name__), flush=True)
 
 
+def load(args):
+    import hashlib
+    import os
+    import threading
+    import time
+
+    deadline = time.time() + args.seconds
+    lock = threading.Lock()
+    out = open(args.out, "a")
+    counts = {"ok": 0, "fail": 0}
+
+    def worker(n):
+        while time.time() < deadline:
+            try:
+                c = smtplib.SMTP("127.0.0.1", args.port, timeout=10)
+                c.ehlo("load%d.example" % n)
+                while time.time() < deadline:
+                    body = os.urandom(int.from_bytes(os.urandom(2), "big")
+                                      % 36000 + 4000).hex()
+                    lines = "\r\n".join(body[i:i + 76]
+                                         for i in range(0, len(body), 76))
+                    msg = ("Subject: load %d\r\n\r\n%s\r\n" %
+                           (n, lines)).encode()
+                    c.mail("load@elsewhere.example")
+                    c.rcpt("alice@example.test")
+                    code, text = c.data(msg)
+                    if code == 250:
+                        qid = text.decode().split()[-1]
+                        with lock:
+                            out.write("%s %s\n" % (
+                                qid, hashlib.sha256(msg).hexdigest()))
+                            out.flush()
+                            counts["ok"] += 1
+            except (OSError, smtplib.SMTPException):
+                with lock:
+                    counts["fail"] += 1
+                time.sleep(0.05)
+
+    ts = [threading.Thread(target=worker, args=(i,))
+          for i in range(args.clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.close()
+    print("LOAD ok=%d broken=%d" % (counts["ok"], counts["fail"]))
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["raw", "smtplib"])
+    p.add_argument("mode", choices=["raw", "smtplib", "load"])
+    p.add_argument("--clients", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=1)
+    p.add_argument("--out")
     p.add_argument("port", type=int)
     p.add_argument("--cafile")
     p.add_argument("--source", default="127.0.0.1")
@@ -128,7 +183,7 @@ def main():
     p.add_argument("--body", default="hello")
     p.add_argument("steps", nargs="*")
     a = p.parse_intermixed_args()
-    raw(a) if a.mode == "raw" else send(a)
+    {"raw": raw, "smtplib": send, "load": load}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,10 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <signal.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -101,6 +104,25 @@ certs(void)
 	return c;
 }
 
+/* Start the mtad of t (configured) and wait until it listens. */
+static void
+mt_run(struct mt *t)
+{
+	char *bin = NULL;
+	const char *b = getenv("TESSERA_BUILDDIR");
+
+	cr_assert_geq(asprintf(&bin, "%s/mtad/mtad", b ? b : "."), 0);
+	{
+		char *argv[] = { bin, "-c", t->conf, "-f", NULL };
+
+		t->p = itest_start(argv, NULL, t->log);
+	}
+	free(bin);
+	cr_assert_not_null(t->p);
+	cr_assert_eq(itest_wait_listen_proc(t->p, "127.0.0.1", t->smtp,
+	    10000), 0, "mtad does not listen");
+}
+
 /* Start mtad against uri with extra [mtad] lines; listeners smtp
  * (starttls), submission (starttls) and submissions (implicit). */
 static void
@@ -146,16 +168,9 @@ mt_start_l(struct mt *t, const char *uri, const char *mtad_extra,
 	    0);
 	write_file(t->conf, text);
 	free(text);
-	cr_assert_geq(asprintf(&bin, "%s/mtad/mtad", b ? b : "."), 0);
-	{
-		char *argv[] = { bin, "-c", t->conf, "-f", NULL };
-
-		t->p = itest_start(argv, NULL, t->log);
-	}
-	free(bin);
-	cr_assert_not_null(t->p);
-	cr_assert_eq(itest_wait_listen_proc(t->p, "127.0.0.1", t->smtp,
-	    10000), 0, "mtad does not listen");
+	(void)bin;
+	(void)b;
+	mt_run(t);
 }
 
 static void
@@ -829,6 +844,128 @@ Test(mtad, bdat_errors)
 	    "552 5.3.4", "503 5.5.1", "221");
 	free(o);
 	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 0);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+/* Whether the message queued as id has a body (after our Received:
+ * header) whose SHA-256 is hex. */
+static bool
+body_hash_is(struct queue *q, const char *id, const char *hex,
+    struct pool *pool)
+{
+	struct queue_msg *m;
+	const char *err;
+	struct buf *b = buf_new(65536, 64 * 1024 * 1024);
+	char chunk[65536], got[65];
+	uint8_t dig[32];
+	const char *p, *end;
+	ssize_t k;
+	int fd;
+
+	if (queue_msg_open(q, QUEUE_INCOMING, id, pool, &m, &err) !=
+	    QUEUE_MSG_OK) {
+		fprintf(stderr, "%s: %s\n", id, err);
+		buf_free(&b);
+		return false;
+	}
+	fd = queue_msg_body_fd(m, &err);
+	cr_assert_geq(fd, 0, "%s", err);
+	while ((k = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(b, chunk, (size_t)k);
+	close(fd);
+	queue_msg_close(&m);
+	/* skip "Received: ..." and its folded lines */
+	p = (const char *)b->data;
+	end = p + b->len;
+	cr_assert(strncmp(p, "Received: ", 10) == 0);
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		cr_assert_not_null(nl);
+		p = nl + 1;
+		if (p >= end || *p != '\t')
+			break;
+	}
+	cr_assert_eq(gnutls_hash_fast(GNUTLS_DIG_SHA256, p, (size_t)(end - p),
+	    dig), 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(got + 2 * i, 3, "%02x", dig[i]);
+	buf_free(&b);
+	if (strcmp(got, hex) != 0)
+		fprintf(stderr, "%s: hash %s, client sent %s\n", id, got, hex);
+	return strcmp(got, hex) == 0;
+}
+
+Test(mtad, kill9_under_load_loses_no_acknowledged_message, .timeout = 120)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	struct itest_proc *load;
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char *rec = NULL, *loadlog = NULL, port[8], line[256];
+	const char *err;
+	struct queue *q;
+	size_t n = 0, tmp = 0;
+	FILE *f;
+	DIR *d;
+	struct dirent *de;
+
+	mt_start(&t, URI, NULL);
+	cr_assert_geq(asprintf(&rec, "%s/acked.txt", t.dir), 0);
+	cr_assert_geq(asprintf(&loadlog, "%s/load.log", t.dir), 0);
+	snprintf(port, sizeof(port), "%u", t.smtp);
+	{
+		char *argv[] = { "python3", script, "load", port, "--clients",
+			"20", "--seconds", "7", "--out", rec, NULL };
+
+		load = itest_start(argv, NULL, loadlog);
+	}
+	cr_assert_not_null(load);
+	srand((unsigned)getpid());
+	for (int round = 0; round < 3; round++) {
+		usleep((useconds_t)(700 + rand() % 800) * 1000);
+		cr_assert_eq(kill(-t.p->pid, SIGKILL), 0);
+		cr_assert_eq(itest_stop(&t.p, 1000), 128 + SIGKILL);
+		mt_run(&t);
+	}
+	while (itest_alive(load))
+		usleep(100 * 1000);
+	ITEST_ASSERT(itest_stop(&load, 1000) == 0, t.p, "load client failed");
+	/* a graceful stop, then a start: recovery finds nothing to clean */
+	cr_assert_eq(itest_stop(&t.p, 5000), 0);
+	mt_run(&t);
+	q = queue_open(t.dir, NULL, pool, &err);
+	cr_assert_not_null(q, "%s", err);
+	f = fopen(rec, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char id[64], hex[80];
+
+		cr_assert_eq(sscanf(line, "%63s %79s", id, hex), 2);
+		ITEST_ASSERT(body_hash_is(q, id, hex, pool), t.p,
+		    "acknowledged message %s lost or changed", id);
+		n++;
+	}
+	fclose(f);
+	queue_close(&q);
+	itest_dump_log(loadlog);
+	cr_assert_gt(n, 20, "only %zu messages acknowledged", n);
+	{
+		char *inc = NULL;
+
+		cr_assert_geq(asprintf(&inc, "%s/queue/incoming", t.dir), 0);
+		d = opendir(inc);
+		cr_assert_not_null(d);
+		while ((de = readdir(d)) != NULL)
+			tmp += strstr(de->d_name, ".tmp") != NULL;
+		closedir(d);
+		free(inc);
+	}
+	cr_assert_eq(tmp, 0, "%zu temp files left", tmp);
+	free(rec);
+	free(loadlog);
+	free(script);
 	mt_stop(&t);
 	pool_free(&pool);
 }
