@@ -34,9 +34,10 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mtad -c FILE [-f]\n"
+	fprintf(stderr, "usage: mtad -c FILE [-f | -n]\n"
 	    "  -c FILE  configuration (tessera.conf(5))\n"
-	    "  -f       stay in the foreground, log to stderr\n");
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration, print it and exit\n");
 	exit(64);
 }
 
@@ -142,7 +143,7 @@ main(int argc, char **argv)
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
 		mtad_listener_def() };
 	const char *path = NULL, *err;
-	bool foreground = false;
+	bool foreground = false, check_only = false;
 	struct mtad m;
 	struct dir_lookupd_child lc = { .daemon = "mtad" };
 	struct server_child_cfg child = { .name = "lookup",
@@ -158,11 +159,13 @@ main(int argc, char **argv)
 	char host[256];
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:f")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fn")) != -1) {
 		if (opt == 'c')
 			path = optarg;
 		else if (opt == 'f')
 			foreground = true;
+		else if (opt == 'n')
+			check_only = true;
 		else
 			usage();
 	}
@@ -176,6 +179,16 @@ main(int argc, char **argv)
 		buf_free(&errs);
 		cfg_free(&c);
 		return 78;	/* EX_CONFIG */
+	}
+	if (check_only) {
+		struct buf *dump = buf_new(16384, 1024 * 1024);
+
+		rc = cfg_dump(c, dump);
+		fputs(buf_cstr(dump), stdout);
+		buf_free(&dump);
+		buf_free(&errs);
+		cfg_free(&c);
+		return rc == 0 ? 0 : 1;
 	}
 	buf_free(&errs);
 	g = cfg_get(c, "global");

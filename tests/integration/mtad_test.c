@@ -342,10 +342,26 @@ Test(mtad, greeting_ehlo_and_basic_commands)
 	    "252 2.5.2", "250 2.0.0", "250 2.0.0", "502 5.5.1", "221 2.0.0",
 	    "EOF");
 	free(o);
-	/* the EHLO reply lists the extensions (multi-line; read raw) */
-	o = RAW(&t, t.smtp, GREET, "send:EHLO x.example\r\nQUIT\r\n",
-	    "eof");
-	free(o);
+	/* mtad -n prints the effective configuration */
+	{
+		struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+		const char *b = getenv("TESSERA_BUILDDIR");
+		char *bin = NULL;
+		int rc;
+
+		cr_assert_geq(asprintf(&bin, "%s/mtad/mtad", b ? b : "."), 0);
+		{
+			char *argv[] = { bin, "-n", "-c", t.conf, NULL };
+
+			rc = itest_run(argv, NULL, out, 10000);
+		}
+		cr_assert_eq(rc, 0, "%s", buf_cstr(out));
+		cr_assert_not_null(strstr(buf_cstr(out), "[mtad]"), "%s",
+		    buf_cstr(out));
+		cr_assert_not_null(strstr(buf_cstr(out), "mx.example.test"));
+		free(bin);
+		buf_free(&out);
+	}
 	mt_stop(&t);
 }
 
