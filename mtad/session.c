@@ -128,6 +128,7 @@ do_helo(struct session *s, const struct smtp_cmd *cmd)
 	log_info("event=helo client=%s helo=%s esmtp=%s", s->conn->client_addr,
 	    s->helo, s->esmtp ? "yes" : "no");
 	if (!s->esmtp) {
+		s->ext = 0;	/* no ESMTP parameters after HELO */
 		session_reply(s, 250, NULL, "%s", s->m->hostname);
 		return;
 	}

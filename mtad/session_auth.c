@@ -178,6 +178,12 @@ session_auth(struct session *s, const struct smtp_cmd *cmd)
 		buf_reset(s->out);
 		rr = stream_read_line(s->st, s->m->lim.auth_line_max, &line,
 		    &len);
+		if (rr == -1 && stream_error(s->st) == STREAM_ERR_TIMEOUT) {
+			session_reply(s, 421, "4.4.2", "%s Error: timeout"
+			    " exceeded", s->m->hostname);
+			s->quit = true;
+			goto out;
+		}
 		if (rr != 1) {
 			s->quit = rr != -1 || stream_error(s->st) !=
 			    STREAM_ERR_TOO_LONG;

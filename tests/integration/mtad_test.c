@@ -556,7 +556,7 @@ Test(mtad, limits)
 
 	mt_start(&t, URI, "max_message_size = 100\nmax_recipients = 2\n"
 	    "max_line_length = 80\nmax_command_length = 512\nmax_errors = 5\n"
-	    "idle_timeout = 1s\n");
+	    "idle_timeout = 1s\ndata_timeout = 1s\n");
 	memset(big, 'a', 600);
 	memcpy(big, "send:NOOP ", 10);
 	memcpy(big + 600, "\\r\\n", 5);
@@ -593,6 +593,18 @@ Test(mtad, limits)
 	/* idle timeout: 421 4.4.2 */
 	o = RAW(&t, t.smtp, GREET, "read", "eof");
 	EXPECT(&t, o, "220", "421 4.4.2", "EOF");
+	free(o);
+	/* data timeout: 421 4.4.2 in the middle of a message; nothing kept */
+	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<alice@example.test>\r\nDATA\r\n", "read", "read",
+	    "read", "send:Subject: half\r\n", "read", "eof");
+	EXPECT(&t, o, "220", "250", "250", "250", "354", "421 4.4.2", "EOF");
+	free(o);
+	/* ESMTP parameters after HELO are unknown */
+	o = RAW(&t, t.smtp, GREET, "send:HELO c.example\r\n", "read",
+	    "send:MAIL FROM:<a@b.example> SIZE=10\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	EXPECT(&t, o, "220", "250 mx.example.test", "555 5.5.4", "221");
 	free(o);
 	cr_assert_eq(queued(&t, NULL, NULL, NULL, pool), 0);
 	mt_stop(&t);
