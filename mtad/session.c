@@ -118,7 +118,12 @@ do_helo(struct session *s, const struct smtp_cmd *cmd)
 	const char *mechs;
 
 	session_txn_reset(s);
-	s->helo = pool_strdup(s->pool, cmd->arg);
+	if (str_copy(s->helo_buf, sizeof(s->helo_buf), cmd->arg) == -1) {
+		session_reply(s, 501, "5.5.4", "HELO argument too long");
+		s->helo = NULL;
+		return;
+	}
+	s->helo = s->helo_buf;
 	s->esmtp = cmd->verb == SMTP_CMD_EHLO;
 	session_hook_info(s, &hi);
 	if (session_hook(s, s->m->hooks.helo, &hi)) {
@@ -173,9 +178,11 @@ do_mail(struct session *s, const struct smtp_cmd *cmd)
 		return;
 	}
 	s->sender = pool_strdup(s->txn_pool, sender);
-	s->mail = cmd->mail;
+	s->mail = cmd->mail;	/* its strings live in the command's pool */
 	if (s->mail.envid != NULL)
 		s->mail.envid = pool_strdup(s->txn_pool, s->mail.envid);
+	if (s->mail.auth != NULL)
+		s->mail.auth = pool_strdup(s->txn_pool, s->mail.auth);
 	session_hook_info(s, &hi);
 	if (session_hook(s, s->m->hooks.mail, &hi)) {
 		session_txn_reset(s);

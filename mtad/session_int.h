@@ -51,7 +51,9 @@ struct session {
 	struct saslsrv *sasl;
 	struct smtp_data *data;
 	unsigned ext;			/* SMTP_EXT_* offered */
-	char *helo;			/* NULL before HELO/EHLO */
+	char *helo;			/* NULL before HELO/EHLO, else
+					 * helo_buf */
+	char helo_buf[SMTP_DOMAIN_MAX + 64];	/* a domain or a literal */
 	bool esmtp;
 	unsigned errors;
 	bool quit;			/* close after the reply */

@@ -107,10 +107,11 @@ accept_rcpt(struct session *s, const struct smtp_cmd *cmd, const char *rcpt)
 	}
 	r = &s->rcpts[s->nrcpts++];
 	r->addr = pool_strdup(s->txn_pool, rcpt);
-	r->params = cmd->rcpt;
+	r->params = cmd->rcpt;	/* its strings live in the command's pool */
 	if (r->params.orcpt != NULL)
 		r->params.orcpt = pool_printf(s->txn_pool, "%s;%s",
 		    r->params.orcpt_type, r->params.orcpt);
+	r->params.orcpt_type = NULL;
 	session_reply(s, 250, "2.1.5", "Ok");
 }
 
