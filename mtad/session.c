@@ -230,6 +230,9 @@ command(struct session *s, const char *line, size_t len)
 
 	if (smtp_cmd_parse(p, line, len, &s->m->lim, &o, &cmd, &err) == -1) {
 		reply_error(s, &err);
+		log_info("event=reject stage=command client=%s code=%d enh=%s"
+		    " reason=\"%s\"", s->conn->client_addr, err.code,
+		    err.enh != NULL ? err.enh : "-", err.text);
 		pool_free(&p);
 		return;
 	}
@@ -313,6 +316,9 @@ loop(struct session *s)
 		}
 		if (r == -1 && stream_error(s->st) == STREAM_ERR_TOO_LONG) {
 			session_reply(s, 500, "5.5.2", "Line too long");
+			log_info("event=reject stage=command client=%s code=500"
+			    " enh=5.5.2 reason=line-too-long",
+			    s->conn->client_addr);
 		} else if (r == -1 && stream_error(s->st) ==
 		    STREAM_ERR_TIMEOUT) {
 			session_reply(s, 421, "4.4.2", "%s Error: timeout"

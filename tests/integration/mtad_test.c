@@ -571,6 +571,9 @@ Test(mtad, limits)
 	EXPECT(&t, o, "220", "250", "500 5.5.2", "552 5.3.4", "250 2.1.0",
 	    "250 2.1.5", "250 2.1.5", "452 4.5.3", "221");
 	free(o);
+	cr_assert(log_has(&t, "event=reject stage=command client=127.0.0.1"
+	    " code=552 enh=5.3.4"));
+	cr_assert(log_has(&t, "code=452 enh=4.5.3 reason=too-many-recipients"));
 	/* message over 100 bytes while streaming; a line over 80 */
 	o = RAW(&t, t.smtp, GREET, EHLO, "send:MAIL FROM:<a@b.example>\r\n",
 	    "read", "send:RCPT TO:<alice@example.test>\r\n", "read",
