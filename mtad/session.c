@@ -218,6 +218,90 @@ do_starttls(struct session *s)
 	session_auth_reset(s);
 }
 
+static void
+do_data(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_data(s);
+}
+
+static void
+do_rset(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_txn_reset(s);
+	session_reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+do_noop(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_reply(s, 250, "2.0.0", "Ok");
+}
+
+static void
+do_quit(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_reply(s, 221, "2.0.0", "%s closing connection",
+	    s->m->hostname);
+	s->quit = true;
+}
+
+static void
+do_help(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_reply(s, 214, "2.0.0", "See RFC 5321; commands: HELO EHLO MAIL"
+	    " RCPT DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH");
+}
+
+/* VRFY never tells whether a user exists. */
+static void
+do_vrfy(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_reply(s, 252, "2.5.2", "Cannot VRFY user, but will accept"
+	    " message and attempt delivery");
+}
+
+static void
+do_expn(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	session_reply(s, 502, "5.5.1", "EXPN not available");
+}
+
+static void
+do_starttls_cmd(struct session *s, const struct smtp_cmd *cmd)
+{
+	(void)cmd;
+	do_starttls(s);
+}
+
+/* The commands; each handler checks the session state it needs. LHLO
+ * (LMTP) is not served here: it falls through to 502. */
+static const struct {
+	enum smtp_verb verb;
+	void (*fn)(struct session *s, const struct smtp_cmd *cmd);
+} handlers[] = {
+	{ SMTP_CMD_HELO, do_helo },
+	{ SMTP_CMD_EHLO, do_helo },
+	{ SMTP_CMD_MAIL, do_mail },
+	{ SMTP_CMD_RCPT, session_rcpt },
+	{ SMTP_CMD_DATA, do_data },
+	{ SMTP_CMD_BDAT, session_bdat },
+	{ SMTP_CMD_RSET, do_rset },
+	{ SMTP_CMD_NOOP, do_noop },
+	{ SMTP_CMD_QUIT, do_quit },
+	{ SMTP_CMD_HELP, do_help },
+	{ SMTP_CMD_VRFY, do_vrfy },
+	{ SMTP_CMD_EXPN, do_expn },
+	{ SMTP_CMD_STARTTLS, do_starttls_cmd },
+	{ SMTP_CMD_AUTH, session_auth },
+};
+
 /* One command line (without CRLF). */
 static void
 command(struct session *s, const char *line, size_t len)
@@ -227,6 +311,7 @@ command(struct session *s, const char *line, size_t len)
 	struct smtp_error err;
 	struct smtp_cmd cmd;
 	struct pool *p = pool_new_child(s->pool, "cmd");
+	bool known = false;
 
 	if (smtp_cmd_parse(p, line, len, &s->m->lim, &o, &cmd, &err) == -1) {
 		reply_error(s, &err);
@@ -236,57 +321,14 @@ command(struct session *s, const char *line, size_t len)
 		pool_free(&p);
 		return;
 	}
-	switch (cmd.verb) {
-	case SMTP_CMD_HELO:
-	case SMTP_CMD_EHLO:
-		do_helo(s, &cmd);
-		break;
-	case SMTP_CMD_MAIL:
-		do_mail(s, &cmd);
-		break;
-	case SMTP_CMD_RCPT:
-		session_rcpt(s, &cmd);
-		break;
-	case SMTP_CMD_DATA:
-		session_data(s);
-		break;
-	case SMTP_CMD_BDAT:
-		session_bdat(s, &cmd);
-		break;
-	case SMTP_CMD_RSET:
-		session_txn_reset(s);
-		session_reply(s, 250, "2.0.0", "Ok");
-		break;
-	case SMTP_CMD_NOOP:
-		session_reply(s, 250, "2.0.0", "Ok");
-		break;
-	case SMTP_CMD_QUIT:
-		session_reply(s, 221, "2.0.0", "%s closing connection",
-		    s->m->hostname);
-		s->quit = true;
-		break;
-	case SMTP_CMD_HELP:
-		session_reply(s, 214, "2.0.0", "See RFC 5321; commands: HELO"
-		    " EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY"
-		    " STARTTLS AUTH");
-		break;
-	case SMTP_CMD_VRFY:
-		session_reply(s, 252, "2.5.2", "Cannot VRFY user, but will"
-		    " accept message and attempt delivery");
-		break;
-	case SMTP_CMD_EXPN:
-		session_reply(s, 502, "5.5.1", "EXPN not available");
-		break;
-	case SMTP_CMD_STARTTLS:
-		do_starttls(s);
-		break;
-	case SMTP_CMD_AUTH:
-		session_auth(s, &cmd);
-		break;
-	default:
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (handlers[i].verb == cmd.verb) {
+			handlers[i].fn(s, &cmd);
+			known = true;
+			break;
+		}
+	if (!known)
 		session_reply(s, 502, "5.5.1", "Command not implemented");
-		break;
-	}
 	pool_free(&p);
 }
 
