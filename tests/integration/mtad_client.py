@@ -14,6 +14,10 @@
 #     N threads send messages (random bodies, 4-40 KB) to alice@ for S
 #     seconds, reconnecting when the server goes away; each message that
 #     got 250 is recorded in FILE as "QUEUE-ID SHA256-OF-MESSAGE" at once.
+#   mtad_client.py bench PORT --clients N --seconds S --size BYTES
+#     N sessions send BYTES-sized messages for S seconds, one session
+#     each, and print messages/s with p50/p99 latency of MAIL..250 (a
+#     measurement, not a test: see docs/mtad.8).
 #   mtad_client.py smtplib PORT [--cafile F] [--starttls|--ssl]
 #       [--login USER:PASS] --from A --to B [--to C] [--body TEXT]
 #     prints "OK code text" or "ERR code text" and the exception class.
@@ -166,9 +170,52 @@ def load(args):
     print("LOAD ok=%d broken=%d" % (counts["ok"], counts["fail"]))
 
 
+def bench(args):
+    import threading
+    import time
+
+    line = "x" * 76 + "\r\n"
+    msg = ("Subject: bench\r\n\r\n" + line * max(1, args.size // 78)
+           ).encode()
+    deadline = time.time() + args.seconds
+    lat = []
+    lock = threading.Lock()
+
+    def worker(n):
+        c = smtplib.SMTP("127.0.0.1", args.port, timeout=30)
+        c.ehlo("bench%d.example" % n)
+        mine = []
+        while time.time() < deadline:
+            t0 = time.monotonic()
+            c.mail("bench@elsewhere.example")
+            c.rcpt("alice@example.test")
+            code, _ = c.data(msg)
+            if code == 250:
+                mine.append(time.monotonic() - t0)
+        c.quit()
+        with lock:
+            lat.extend(mine)
+
+    t0 = time.time()
+    ts = [threading.Thread(target=worker, args=(i,))
+          for i in range(args.clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    took = time.time() - t0
+    lat.sort()
+    pct = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+           if lat else 0)
+    print("| %3d | %7d | %6d | %8.1f | %7.1f | %7.1f |" % (
+        args.clients, len(msg), len(lat), len(lat) / took, pct(0.5),
+        pct(0.99)), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["raw", "smtplib", "load"])
+    p.add_argument("mode", choices=["raw", "smtplib", "load", "bench"])
+    p.add_argument("--size", type=int, default=4096)
     p.add_argument("--clients", type=int, default=1)
     p.add_argument("--seconds", type=float, default=1)
     p.add_argument("--out")
@@ -183,7 +230,7 @@ def main():
     p.add_argument("--body", default="hello")
     p.add_argument("steps", nargs="*")
     a = p.parse_intermixed_args()
-    {"raw": raw, "smtplib": send, "load": load}[a.mode](a)
+    {"raw": raw, "smtplib": send, "load": load, "bench": bench}[a.mode](a)
 
 
 if __name__ == "__main__":
