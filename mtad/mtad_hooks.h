@@ -5,9 +5,10 @@
  *
  * A hook sees what the session knows at its stage and either lets the
  * session go on (MTAD_HOOK_CONTINUE) or decides the reply itself
- * (MTAD_HOOK_REPLY with code, enhanced code and text filled in); at end
- * of message it may also add header fields (prepended after Received:).
- * Hooks run in the session process; a NULL pointer skips the stage.
+ * (MTAD_HOOK_REPLY with code, enhanced code and text filled in). Hooks
+ * cannot change the message yet (milter header edits will need the
+ * writer to leave room; not done). Hooks run in the session process; a
+ * NULL pointer skips the stage. A REPLY at EOH or EOM drops the message.
  */
 #ifndef MTAD_MTAD_HOOKS_H
 #define MTAD_MTAD_HOOKS_H
