@@ -1,0 +1,266 @@
+/*
+ * mtad/mtad_main.c - the mtad daemon: reads the configuration, opens and
+ * recovers the queue, builds the TLS context and SASL, and runs the
+ * server skeleton (lib/server.h) with the lookup process as a supervised
+ * child and one session process per connection (mtad/session.c).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/cfg.h"
+#include "lib/dns_config.h"
+#include "lib/log.h"
+#include "lib/pool.h"
+#include "lib/saslsrv.h"
+#include "lib/server.h"
+#include "lib/settings.h"
+#include "lib/tls.h"
+#include "directory/dir_config.h"
+#include "directory/dir_lookupd.h"
+#include "mtad/mtad.h"
+#include "mtad/queue_config.h"
+#include "lib/banned.h"
+
+#define N_SECTIONS 8
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mtad -c FILE [-f | -n]\n"
+	    "  -c FILE  configuration (tessera.conf(5))\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration, print it and exit\n");
+	exit(64);
+}
+
+static void
+background(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == -1)
+		log_fatal_errno("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		log_fatal_errno("setsid");
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd == -1)
+		log_fatal_errno("/dev/null");
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/* The queue, opened (created) and cleaned up by the master; when run as
+ * root its directories are handed to the session user. */
+static void
+queue_prepare(struct mtad *m, const char *user, struct pool *pool)
+{
+	struct queue_recover_stats st;
+	const char *err;
+	struct queue *q = queue_open(m->state_dir, &m->qlim, pool, &err);
+
+	if (q == NULL)
+		log_fatal("queue: %s", err);
+	if (queue_recover(q, pool, &st, &err) == -1)
+		log_fatal("queue recovery: %s", err);
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam(user);
+
+		if (pw == NULL)
+			log_fatal("user=%s: no such user", user);
+		if (chown(q->root, pw->pw_uid, pw->pw_gid) == -1)
+			log_fatal_errno("chown %s", q->root);
+		for (int d = 0; d < QUEUE_NDIRS; d++)
+			if (fchown(q->dirfd[d], pw->pw_uid, pw->pw_gid) == -1)
+				log_fatal_errno("chown %s/%s", q->root,
+				    queue_dir_name((enum queue_dir)d));
+	}
+	queue_close(&q);
+}
+
+/* The name of user's primary group: the lookup process runs with it so
+ * that its socket (mode 0660) is open to the sessions. */
+static const char *
+primary_group(const char *user, struct pool *pool)
+{
+	struct passwd *pw = getpwnam(user);
+	struct group *gr;
+
+	if (pw == NULL)
+		log_fatal("user=%s: no such user", user);
+	gr = getgrgid(pw->pw_gid);
+	if (gr == NULL)
+		log_fatal("user=%s: primary group %ld has no name", user,
+		    (long)pw->pw_gid);
+	return pool_strdup(pool, gr->gr_name);
+}
+
+static struct tls_server *
+tls_prepare(const struct cfg *c)
+{
+	const struct settings_tls *t = cfg_get(c, "tls");
+	struct tls_server *ts;
+	const char *err;
+
+	if (t->n_certificates == 0)
+		return NULL;
+	ts = tls_server_new(t->priority, &err);
+	if (ts == NULL)
+		log_fatal("[tls] priority: %s", err);
+	for (size_t i = 0; i < t->n_certificates; i++)
+		if (tls_server_add_cert(ts, t->certificates[i], t->keys[i],
+		    &err) == -1)
+			log_fatal("[tls] %s", err);
+	return ts;
+}
+
+static void
+on_ready(struct server *s, void *ctx)
+{
+	(void)ctx;
+	(void)s;
+	log_info("event=ready pid=%ld", (long)getpid());
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfg_section_def sections[N_SECTIONS] = { settings_global_def,
+		settings_tls_def, dns_config_def, dir_config_def,
+		dir_lookup_config_def, queue_config_def, mtad_config_def,
+		mtad_listener_def() };
+	const char *path = NULL, *err;
+	bool foreground = false, check_only = false;
+	struct mtad m;
+	struct dir_lookupd_child lc = { .daemon = "mtad" };
+	struct server_child_cfg child = { .name = "lookup",
+		.run = dir_lookupd_child_run, .ctx = &lc };
+	struct server_cfg scfg = { .session = mtad_session,
+		.log_ident = "mtad" };
+	struct server_listener_cfg *listeners = NULL;
+	const struct settings_global *g;
+	struct pool *pool;
+	struct server *s;
+	struct buf *errs;
+	struct cfg *c;
+	char host[256];
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:fn")) != -1) {
+		if (opt == 'c')
+			path = optarg;
+		else if (opt == 'f')
+			foreground = true;
+		else if (opt == 'n')
+			check_only = true;
+		else
+			usage();
+	}
+	if (path == NULL || optind != argc)
+		usage();
+	log_init("mtad", LOG_DEST_STDERR, LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+	c = cfg_new(sections, N_SECTIONS);
+	errs = buf_new(256, 64 * 1024);
+	if (cfg_load_file(c, path, errs) == -1) {
+		fprintf(stderr, "%s", buf_cstr(errs));
+		buf_free(&errs);
+		cfg_free(&c);
+		return 78;	/* EX_CONFIG */
+	}
+	if (check_only) {
+		struct buf *dump = buf_new(16384, 1024 * 1024);
+
+		rc = cfg_dump(c, dump);
+		fputs(buf_cstr(dump), stdout);
+		buf_free(&dump);
+		buf_free(&errs);
+		cfg_free(&c);
+		return rc == 0 ? 0 : 1;
+	}
+	buf_free(&errs);
+	g = cfg_get(c, "global");
+	if (foreground)
+		log_init("mtad", LOG_DEST_STDERR, (enum log_format)g->log_format,
+		    (enum log_level)g->log_level);
+	else
+		settings_apply_logging(c, "mtad");
+	pool = pool_new("mtad");
+	memset(&m, 0, sizeof(m));
+	m.cfg = c;
+	m.mc = cfg_get(c, "mtad");
+	m.state_dir = g->state_dir;
+	if (m.mc->hostname[0] != '\0')
+		m.hostname = m.mc->hostname;
+	else if (g->hostname[0] != '\0')
+		m.hostname = g->hostname;
+	else {
+		if (gethostname(host, sizeof(host)) == -1)
+			log_fatal_errno("gethostname");
+		host[sizeof(host) - 1] = '\0';
+		m.hostname = pool_strdup(pool, host);
+	}
+	smtp_limits_default(&m.lim);
+	m.lim.cmd_line_max = (size_t)m.mc->max_command_length;
+	m.lim.text_line_max = (size_t)m.mc->max_line_length;
+	m.lim.message_size_max = m.mc->max_message_size;
+	queue_config_limits(c, &m.qlim);
+	dir_client_config_settings(c, "mtad", pool, &m.dcs);
+	m.tls = tls_prepare(c);
+	scfg.n_listeners = settings_listeners(c, "mtad.listener",
+	    "421 4.3.2 Too many connections, try again later\r\n", &listeners);
+	if (scfg.n_listeners == 0)
+		log_fatal("no [mtad.listener.NAME] section: nothing to serve");
+	for (size_t i = 0; i < scfg.n_listeners; i++)
+		if (listeners[i].implicit_tls && m.tls == NULL)
+			log_fatal("listener %s: tls = implicit needs [tls]"
+			    " certificate and key", listeners[i].name);
+	if (saslsrv_init("tessera-mtad", NULL, 0, &err) == -1)
+		log_fatal("SASL: %s", err);
+	queue_prepare(&m, g->user, pool);
+	lc.cfg = c;
+	child.user = g->directory_user;
+	child.group = primary_group(g->user, pool);
+	scfg.listeners = listeners;
+	scfg.session_ctx = &m;
+	scfg.session_user = g->user;
+	scfg.children = &child;
+	scfg.n_children = 1;
+	scfg.grace_ms = (unsigned)g->shutdown_grace;
+	scfg.control_path = pool_printf(pool, "%s/mtad.sock", g->run_dir);
+	scfg.on_ready = on_ready;
+	s = server_new(&scfg, &err);
+	if (s == NULL)
+		log_fatal("server: %s", err);
+	if (server_listen(s, &err) == -1)
+		log_fatal("listen: %s", err);
+	for (size_t i = 0; i < scfg.n_listeners; i++)
+		log_info("event=listen listener=%s type=%s address=%s port=%u",
+		    listeners[i].name, mtad_listener_type_name(
+		    mtad_listener_type(c, listeners[i].name)),
+		    listeners[i].address,
+		    (unsigned)server_port(s, listeners[i].name));
+	if (!foreground)
+		background();
+	rc = server_run(s);
+	server_free(&s);
+	settings_listeners_free(&listeners, scfg.n_listeners);
+	tls_server_free(&m.tls);
+	/* no saslsrv_done(): Cyrus leaks a little of a plugin it unloads;
+	 * the process ends here anyway */
+	pool_free(&pool);
+	cfg_free(&c);
+	return rc == 0 ? 0 : 1;
+}
