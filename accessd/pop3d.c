@@ -29,12 +29,13 @@
 #include "lib/stream.h"
 #include "lib/xalloc.h"
 #include "accessd/accessd.h"
+#include "accessd/pop3d_cmd.h"
 #include "lib/banned.h"
 
 #define POP3D_LOCK_FILE "tessera.pop3lock"
 #define POP3D_READ_CHUNK 65536
 
-enum pop3d_state { POP3D_AUTH, POP3D_TRANS };
+enum pop3d_state { POP3D_S_AUTH, POP3D_S_TRANS };
 
 /* One message of the maildrop as listed at login. */
 struct pop3d_msg {
@@ -226,7 +227,7 @@ enter_trans(struct pop3d *p, const char *user)
 	}
 	p->n_msgs = n;
 	p->uidvalidity = store_folder_uidvalidity(p->f);
-	p->state = POP3D_TRANS;
+	p->state = POP3D_S_TRANS;
 	log_info("login user=%s dn=\"%s\" mailbox=%s messages=%zu", user,
 	    e->dn, e->mailbox_id, n);
 	say(p, "+OK Logged in, %zu messages", n);
@@ -316,7 +317,7 @@ read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
 }
 
 static void
-cmd_auth(struct pop3d *p, char *arg)
+cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 {
 	static const char *const mechs[] = { "PLAIN", "LOGIN", NULL };
 	struct saslsrv_params sp = { .service = "pop",
@@ -327,22 +328,10 @@ cmd_auth(struct pop3d *p, char *arg)
 	struct buf *out = buf_new(256, SASLSRV_INPUT_MAX);
 	struct buf *b64 = buf_new(256, SASLSRV_INPUT_MAX * 2);
 	enum saslsrv_result r;
-	const char *err = NULL, *mech, *initial;
-	char *sp_arg;
+	const char *err = NULL;
 
 	sp.plaintext_ok = login_allowed(p);
 	sp.external_ssf = stream_is_tls(p->s) ? 256 : 0;
-	if (arg == NULL) {
-		say(p, "-ERR Mechanism required");
-		goto out;
-	}
-	mech = arg;
-	sp_arg = strchr(arg, ' ');
-	initial = NULL;
-	if (sp_arg != NULL) {
-		*sp_arg = '\0';
-		initial = sp_arg + 1;
-	}
 	sa = saslsrv_new(&sp, &err);
 	if (sa == NULL) {
 		log_error("sasl: %s", err);
@@ -423,7 +412,7 @@ cmd_capa(struct pop3d *p)
 	say(p, "RESP-CODES");
 	say(p, "AUTH-RESP-CODE");
 	say(p, "PIPELINING");
-	if (p->state == POP3D_AUTH) {
+	if (p->state == POP3D_S_AUTH) {
 		if (login_allowed(p)) {
 			say(p, "USER");
 			say(p, "SASL PLAIN LOGIN");
@@ -453,25 +442,12 @@ cmd_stls(struct pop3d *p)
 	    stream_tls_cipher(p->s));
 }
 
-/* The message numbered by arg (1-based, not deleted), or NULL after an
- * error reply. */
+/* Message number n (1-based, not deleted), or NULL after an error
+ * reply. */
 static struct pop3d_msg *
-msg_arg(struct pop3d *p, const char *arg, const char **rest_out)
+msg_get(struct pop3d *p, uint32_t n)
 {
-	const char *end;
-	uint64_t n;
-
-	if (arg == NULL) {
-		say(p, "-ERR Message number required");
-		return NULL;
-	}
-	end = strchr(arg, ' ');
-	if (end == NULL)
-		end = arg + strlen(arg);
-	if (rest_out != NULL)
-		*rest_out = *end == ' ' ? end + 1 : NULL;
-	if (parse_u64(arg, (size_t)(end - arg), SIZE_MAX, &n) == -1 ||
-	    n == 0 || n > p->n_msgs) {
+	if (n == 0 || n > p->n_msgs) {
 		say(p, "-ERR No such message");
 		return NULL;
 	}
@@ -499,10 +475,10 @@ cmd_stat(struct pop3d *p)
 
 /* LIST and UIDL; uidl selects the second. */
 static void
-cmd_list(struct pop3d *p, const char *arg, bool uidl)
+cmd_list(struct pop3d *p, const struct pop3d_cmd *c, bool uidl)
 {
-	if (arg != NULL) {
-		struct pop3d_msg *m = msg_arg(p, arg, NULL);
+	if (c->has_msg) {
+		struct pop3d_msg *m = msg_get(p, c->msg);
 
 		if (m == NULL)
 			return;
@@ -587,22 +563,6 @@ out:
 	buf_free(&err);
 }
 
-static void
-cmd_top(struct pop3d *p, const char *arg)
-{
-	const char *rest = NULL;
-	struct pop3d_msg *m = msg_arg(p, arg, &rest);
-	uint64_t n;
-
-	if (m == NULL)
-		return;
-	if (rest == NULL || parse_u64(rest, strlen(rest), INT32_MAX, &n) == -1) {
-		say(p, "-ERR Line count required");
-		return;
-	}
-	send_msg(p, m, (int64_t)n);
-}
-
 /* UPDATE state (RFC 1939 6): expunge what was marked. */
 static void
 cmd_quit_update(struct pop3d *p)
@@ -636,64 +596,79 @@ cmd_quit_update(struct pop3d *p)
 }
 
 static void
-dispatch_trans(struct pop3d *p, const char *cmd, char *arg)
+dispatch_trans(struct pop3d *p, const struct pop3d_cmd *c)
 {
-	if (str_eq_ci(cmd, "STAT")) {
+	struct pop3d_msg *m;
+
+	switch (c->verb) {
+	case POP3D_STAT:
 		cmd_stat(p);
-	} else if (str_eq_ci(cmd, "LIST")) {
-		cmd_list(p, arg, false);
-	} else if (str_eq_ci(cmd, "UIDL")) {
-		cmd_list(p, arg, true);
-	} else if (str_eq_ci(cmd, "RETR")) {
-		struct pop3d_msg *m = msg_arg(p, arg, NULL);
-
+		break;
+	case POP3D_LIST:
+	case POP3D_UIDL:
+		cmd_list(p, c, c->verb == POP3D_UIDL);
+		break;
+	case POP3D_RETR:
+	case POP3D_TOP:
+		m = msg_get(p, c->msg);
 		if (m != NULL)
-			send_msg(p, m, -1);
-	} else if (str_eq_ci(cmd, "TOP")) {
-		cmd_top(p, arg);
-	} else if (str_eq_ci(cmd, "DELE")) {
-		struct pop3d_msg *m = msg_arg(p, arg, NULL);
-
+			send_msg(p, m, c->verb == POP3D_TOP ?
+			    (int64_t)c->lines : -1);
+		break;
+	case POP3D_DELE:
+		m = msg_get(p, c->msg);
 		if (m != NULL) {
 			m->deleted = true;
 			say(p, "+OK Marked to be deleted");
 		}
-	} else if (str_eq_ci(cmd, "RSET")) {
+		break;
+	case POP3D_RSET:
 		for (size_t i = 0; i < p->n_msgs; i++)
 			p->msgs[i].deleted = false;
 		say(p, "+OK");
-	} else if (str_eq_ci(cmd, "NOOP")) {
+		break;
+	case POP3D_NOOP:
 		say(p, "+OK");
-	} else if (str_eq_ci(cmd, "QUIT")) {
+		break;
+	case POP3D_QUIT:
 		cmd_quit_update(p);
 		p->quit = true;
-	} else if (str_eq_ci(cmd, "CAPA")) {
+		break;
+	case POP3D_CAPA:
 		cmd_capa(p);
-	} else {
-		say(p, "-ERR Unknown command");
+		break;
+	default:
+		say(p, "-ERR Not in TRANSACTION state");
+		break;
 	}
 }
 
 static void
-dispatch_auth(struct pop3d *p, const char *cmd, char *arg, size_t arglen)
+dispatch_auth(struct pop3d *p, const struct pop3d_cmd *c)
 {
-	if (str_eq_ci(cmd, "USER")) {
-		cmd_user(p, arg);
-	} else if (str_eq_ci(cmd, "PASS")) {
-		cmd_pass(p, arg != NULL ? arg : "", arg != NULL ? arglen : 0);
-	} else if (str_eq_ci(cmd, "AUTH")) {
-		cmd_auth(p, arg);
-	} else if (str_eq_ci(cmd, "CAPA")) {
+	switch (c->verb) {
+	case POP3D_USER:
+		cmd_user(p, c->arg);
+		break;
+	case POP3D_PASS:
+		cmd_pass(p, c->arg, strlen(c->arg));
+		break;
+	case POP3D_AUTH:
+		cmd_auth(p, c->arg, c->arg2);
+		break;
+	case POP3D_CAPA:
 		cmd_capa(p);
-	} else if (str_eq_ci(cmd, "STLS")) {
+		break;
+	case POP3D_STLS:
 		cmd_stls(p);
-	} else if (str_eq_ci(cmd, "QUIT")) {
+		break;
+	case POP3D_QUIT:
 		say(p, "+OK Bye");
 		p->quit = true;
-	} else if (str_eq_ci(cmd, "NOOP")) {
+		break;
+	default:
 		say(p, "-ERR Log in first");
-	} else {
-		say(p, "-ERR Unknown command or not logged in");
+		break;
 	}
 }
 
@@ -720,7 +695,9 @@ pop3d_session(struct stream *s, const struct server_conn *conn,
 	}
 	say(&p, "+OK %s POP3 ready", ctx->hostname);
 	while (!p.quit) {
-		char *line = NULL, *arg;
+		struct pop3d_cmd c;
+		const char *err = NULL;
+		char *line = NULL;
 		size_t len = 0;
 		bool too_long;
 		int rc = read_cmd(&p, &line, &len, &too_long);
@@ -736,14 +713,12 @@ pop3d_session(struct stream *s, const struct server_conn *conn,
 			say(&p, "-ERR Line too long");
 			continue;
 		}
-		arg = strchr(line, ' ');
-		if (arg != NULL)
-			*arg++ = '\0';
-		if (p.state == POP3D_AUTH)
-			dispatch_auth(&p, line, arg, arg != NULL ?
-			    len - (size_t)(arg - line) : 0);
+		if (pop3d_cmd_parse(line, len, &c, &err) == -1)
+			say(&p, "-ERR %s", err);
+		else if (p.state == POP3D_S_AUTH)
+			dispatch_auth(&p, &c);
 		else
-			dispatch_trans(&p, line, arg);
+			dispatch_trans(&p, &c);
 		if (len > 0)
 			mem_wipe(line, len);
 	}
