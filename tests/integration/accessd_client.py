@@ -6,6 +6,9 @@
 #     prints "LHLO <code> <ehlo keywords>", "RCPT <addr> <code> <text>"
 #     for each recipient and, if any was accepted, "DATA <addr> <code>
 #     <text>" for each accepted recipient (LMTP's replies after DATA).
+#   accessd_client.py lmtpmany PORT RCPT COUNT TAG
+#     delivers COUNT small messages to RCPT on one connection, prints
+#     "SENT <n>" with the number answered 250.
 #   accessd_client.py pop3 PORT CAFILE OP...
 #     OPs run in order on one connection; each prints one line:
 #       tls (implicit TLS, must be first), stls, user:NAME, pass:PW,
@@ -43,6 +46,24 @@ def lmtp(port, sender, rcpts, msgfile, size=None):
             code, text = c.getreply()
             print('DATA %s %d %s' % (r, code, text.decode()))
     c.quit()
+
+
+def lmtpmany(port, rcpt, count, tag):
+    c = smtplib.LMTP('127.0.0.1', int(port))
+    c.ehlo('client.example.test')
+    ok = 0
+    for i in range(int(count)):
+        msg = ('Subject: %s %d\r\n\r\n' % (tag, i)) + 'x' * 4000 + '\r\n'
+        c.mail('sender@remote.example')
+        code, _ = c.rcpt(rcpt)
+        if code != 250:
+            c.rset()
+            continue
+        code, _ = c.data(msg.encode())
+        if code == 250:
+            ok += 1
+    c.quit()
+    print('SENT %d' % ok)
 
 
 def pop3(port, cafile, ops):
@@ -116,5 +137,7 @@ def pop3(port, cafile, ops):
 if __name__ == '__main__':
     if sys.argv[1] == 'lmtp':
         lmtp(*sys.argv[2:])
+    elif sys.argv[1] == 'lmtpmany':
+        lmtpmany(*sys.argv[2:])
     else:
         pop3(sys.argv[2], sys.argv[3], sys.argv[4:])

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -532,4 +533,195 @@ Test(accessd, directory_down)
 	itest_slapd_stop(&s);
 	itest_cleanup_dir(&dir);
 	free(ldif);
+}
+
+/* Connect to port, send text (pipelined, all at once), half-close and
+ * return everything the server said until it closed (caller frees). */
+static char *
+converse(struct ad *a, uint16_t port, const char *text, bool half_close)
+{
+	int fd = itest_connect("127.0.0.1", port, 5000);
+	struct buf *out = buf_new(1024, 1 << 20);
+	char chunk[4096], *res;
+	ssize_t n;
+
+	ITEST_ASSERT(fd != -1, a->p, "cannot connect to %u", port);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	if (half_close)
+		shutdown(fd, SHUT_WR);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(out, chunk, (size_t)n);
+	close(fd);
+	res = strdup(buf_cstr(out));
+	buf_free(&out);
+	return res;
+}
+
+Test(accessd, lmtp_sequence_pipelining_and_line_limit)
+{
+	struct ad a;
+	char *out, *text = NULL, longline[700];
+
+	ad_start(&a, env("ADTEST_URI"), "lmtp_command_line_max = 512\n",
+	    NULL);
+	out = converse(&a, a.lmtp, "MAIL FROM:<a@b.example>\r\n"
+	    "LHLO x.example\r\nDATA\r\nRCPT TO:<alice@example.test>\r\n"
+	    "MAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n"
+	    "RCPT TO:<alice@example.test>\r\nRSET\r\nDATA\r\nNOOP\r\nQUIT\r\n",
+	    true);
+	HAS(out, "220 mail.example.test LMTP", &a);
+	HAS(out, "503 5.5.1 Send LHLO first", &a);
+	HAS(out, "250-mail.example.test\r\n250-PIPELINING", &a);
+	HAS(out, "503 5.5.1 Need MAIL before RCPT", &a);
+	HAS(out, "503 5.5.1 Nested MAIL", &a);
+	HAS(out, "554 5.5.1 No valid recipients", &a);
+	HAS(out, "250 2.1.5", &a);
+	HAS(out, "503 5.5.1 Need RCPT before DATA", &a);
+	HAS(out, "221 2.0.0", &a);
+	free(out);
+	/* a command line of 512 bytes with CRLF passes, 513 does not */
+	memset(longline, 'n', sizeof(longline));
+	memcpy(longline, "NOOP ", 5);
+	longline[510] = '\0';
+	cr_assert_geq(asprintf(&text, "LHLO x\r\n%s\r\n%sn\r\nQUIT\r\n",
+	    longline, longline), 0);
+	out = converse(&a, a.lmtp, text, true);
+	HAS(out, "250 2.0.0 Ok\r\n500 5.5.2", &a);
+	HAS(out, "221 2.0.0", &a);
+	free(out);
+	free(text);
+	ad_stop(&a);
+}
+
+Test(accessd, lmtp_idle_timeout)
+{
+	struct ad a;
+	char *out;
+
+	ad_start(&a, env("ADTEST_URI"), "lmtp_idle_timeout = 1s\n", NULL);
+	out = converse(&a, a.lmtp, "LHLO x\r\n", false);
+	HAS(out, "421 4.4.2", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+Test(accessd, pop3_commands_top_rset_and_limits)
+{
+	struct ad a;
+	char *out, *top = NULL, *text = NULL, *got, longline[300];
+	size_t len;
+
+	ad_start(&a, env("ADTEST_URI"), "pop3_plaintext_loopback = yes\n"
+	    "pop3_line_max = 256\npop3_auth_failures_max = 2\n", NULL);
+	out = lmtp(&a, "alice.liddell@example.test", MSG, strlen(MSG), NULL);
+	HAS(out, "DATA alice.liddell@example.test 250", &a);
+	free(out);
+	out = lmtp(&a, "alice@example.test", MSG, strlen(MSG), NULL);
+	free(out);
+	cr_assert_geq(asprintf(&top, "top:2:1:%s/top.eml", a.dir), 0);
+	/* plaintext allowed from loopback by the setting */
+	out = pop3(&a, a.pop3, (char *[]){ "capa", "user:alice", "pass:demo",
+	    "list", top, "dele:1", "stat", "raw:RETR 1", "raw:RETR 3",
+	    "raw:LIST 0", "rset", "stat", "noop", "quit", NULL });
+	HAS(out, "USER", &a);
+	HAS(out, "PASS +OK", &a);
+	HAS(out, "TOP +OK", &a);
+	HAS(out, "STAT 1 ", &a);
+	HAS(out, "ERR -ERR Message deleted", &a);
+	HAS(out, "ERR -ERR No such message", &a);
+	HAS(out, "ERR -ERR Invalid message number", &a);
+	HAS(out, "STAT 2 ", &a);
+	HAS(out, "NOOP +OK", &a);
+	HAS(out, "QUIT +OK Bye, 0 messages deleted", &a);
+	free(out);
+	*strrchr(top, ':') = '\0';
+	free(top);
+	cr_assert_geq(asprintf(&top, "%s/top.eml", a.dir), 0);
+	got = read_file(top, &len);
+	cr_assert_str_eq(got, "Return-Path: <" SENDER ">\r\n"
+	    "Delivered-To: alice@example.test\r\n"
+	    "From: sender@remote.example\r\nTo: info@example.test\r\n"
+	    "Subject: hello\r\n\r\nfirst line\r\n");
+	free(got);
+	free(top);
+	/* a line of 256 bytes with CRLF passes, 257 does not; the second
+	 * failed login closes the session */
+	memset(longline, 'a', sizeof(longline));
+	memcpy(longline, "USER ", 5);
+	longline[254] = '\0';
+	cr_assert_geq(asprintf(&text, "%s\r\n%sa\r\nUSER alice\r\n"
+	    "PASS bad\r\nUSER alice\r\nPASS bad\r\nNOOP\r\n", longline,
+	    longline), 0);
+	out = converse(&a, a.pop3, text, true);
+	HAS(out, "POP3 ready\r\n+OK\r\n-ERR Line too long\r\n+OK\r\n"
+	    "-ERR [AUTH] Invalid login\r\n+OK\r\n-ERR [AUTH] Invalid login\r\n"
+	    "-ERR [AUTH] Too many failures", &a);
+	HASNT(out, "Log in first", &a);
+	free(out);
+	free(text);
+	ad_stop(&a);
+}
+
+Test(accessd, concurrent_deliveries_get_distinct_uids, .timeout = 120)
+{
+	struct ad a;
+	struct itest_proc *procs[10];
+	char *script = itest_srcpath("tests/integration/accessd_client.py");
+	char port[8], *out, *p;
+	size_t n = 0;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL);
+	snprintf(port, sizeof(port), "%u", a.lmtp);
+	for (int i = 0; i < 10; i++) {
+		char *log = NULL, tag[8];
+
+		snprintf(tag, sizeof(tag), "c%d", i);
+		cr_assert_geq(asprintf(&log, "%s/many%d.log", a.dir, i), 0);
+		procs[i] = itest_start((char *[]){ "python3", script,
+		    "lmtpmany", port, "bob@example.test", "100", tag, NULL },
+		    NULL, log);
+		cr_assert_not_null(procs[i]);
+		free(log);
+	}
+	for (int i = 0; i < 10; i++) {
+		for (int w = 0; w < 9000 && itest_alive(procs[i]); w++)
+			usleep(10 * 1000);
+		ITEST_ASSERT(procs[i]->reaped && procs[i]->status == 0,
+		    procs[i], "client %d failed", i);
+		out = read_file(procs[i]->log_path, &n);
+		HAS(out, "SENT 100", &a);
+		free(out);
+		itest_stop(&procs[i], 1000);
+	}
+	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
+	    "uidl", "quit", NULL });
+	HAS(out, "QUIT +OK", &a);
+	/* UIDL lines "n v.uid": 1000 entries, uids distinct */
+	p = strstr(out, "UIDL ");
+	cr_assert_not_null(p);
+	p += 5;
+	{
+		static char seen[1 << 16];
+		size_t count = 0;
+
+		memset(seen, 0, sizeof(seen));
+		while (*p != '\n' && *p != '\0') {
+			unsigned long num, uv, uid;
+			int used = 0;
+
+			cr_assert_eq(sscanf(p, "%lu %lu.%lu%n", &num, &uv, &uid,
+			    &used), 3, "bad UIDL at %.40s", p);
+			cr_assert_lt(uid, sizeof(seen));
+			cr_assert_eq(seen[uid], 0, "uid %lu twice", uid);
+			seen[uid] = 1;
+			count++;
+			p += used;
+			while (*p == ' ')
+				p++;
+		}
+		cr_assert_eq(count, 1000);
+	}
+	free(out);
+	free(script);
+	ad_stop(&a);
 }
