@@ -233,6 +233,10 @@ main(int argc, char **argv)
 	sc.n_children = 1;
 	sc.control_path = control;
 	sc.grace_ms = (unsigned)g->shutdown_grace;
+	/* detach before server_new: the skeleton remembers the master's
+	 * pid (its children watch it) */
+	if (!foreground)
+		background();
 	srv = server_new(&sc, &err);
 	if (srv == NULL)
 		log_fatal("server: %s", err);
@@ -242,13 +246,13 @@ main(int argc, char **argv)
 		log_info("listener name=%s type=%s", ls[i].name,
 		    accessd_proto_name((enum accessd_proto)
 		    accessd_listener_type(c, ls[i].name)));
-	if (!foreground)
-		background();
 	rc = server_run(srv);
 	server_free(&srv);
 	settings_listeners_free(&ls, n_ls);
 	tls_server_free(&ctx.tls);
-	saslsrv_done();
+	/* no saslsrv_done(): Cyrus would dlclose its plugins, orphaning
+	 * what they allocated (a leak report under ASan) for no gain at
+	 * exit */
 	pool_free(&pool);
 	cfg_free(&c);
 	return rc == 0 ? 0 : 1;

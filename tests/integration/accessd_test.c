@@ -185,8 +185,17 @@ static void
 ad_stop(struct ad *a)
 {
 	int st = a->p != NULL ? itest_stop(&a->p, 5000) : 0;
+	size_t len;
+	char *log = read_file(a->log, &len);
 
 	cr_expect_eq(st, 0, "accessd exit status %d", st);
+	/* sessions _exit: a sanitizer report of theirs is only in the log */
+	cr_expect_null(strstr(log, "Sanitizer"), "sanitizer report in %s",
+	    a->log);
+	cr_expect_null(strstr(log, "runtime error:"), "UBSan report in %s",
+	    a->log);
+	cr_expect_null(strstr(log, "status=1"), "a process failed: %s", log);
+	free(log);
 	itest_cleanup_dir(&a->dir);
 	free(a->conf);
 	free(a->log);
