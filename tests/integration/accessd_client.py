@@ -8,7 +8,8 @@
 #     <text>" for each accepted recipient (LMTP's replies after DATA).
 #   accessd_client.py lmtpmany PORT RCPT COUNT TAG
 #     delivers COUNT small messages to RCPT on one connection, prints
-#     "SENT <n>" with the number answered 250.
+#     "SENT <n>" with the number answered 250 (with TAG k, also "ACK <i>"
+#     at once after each 250, for the kill test).
 #   accessd_client.py pop3 PORT CAFILE OP...
 #     OPs run in order on one connection; each prints one line:
 #       tls (implicit TLS, must be first), stls, user:NAME, pass:PW,
@@ -62,6 +63,8 @@ def lmtpmany(port, rcpt, count, tag):
         code, _ = c.data(msg.encode())
         if code == 250:
             ok += 1
+            if tag == 'k':
+                print('ACK %d' % i, flush=True)
     c.quit()
     print('SENT %d' % ok)
 
