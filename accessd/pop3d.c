@@ -638,7 +638,7 @@ dispatch_trans(struct pop3d *p, const struct pop3d_cmd *c)
 		cmd_capa(p);
 		break;
 	default:
-		say(p, "-ERR Not in TRANSACTION state");
+		say(p, "-ERR Not allowed in TRANSACTION state");
 		break;
 	}
 }

@@ -805,3 +805,25 @@ Test(accessd, kill_9_during_deliveries_loses_nothing_acknowledged)
 	free(script);
 	ad_stop(&a);
 }
+
+Test(accessd, swaks_delivers_by_lmtp)
+{
+	struct ad a;
+	char server[32];
+	char *argv[] = { "swaks", "--protocol", "LMTP", "--server", server,
+		"--from", SENDER, "--to", "alice@example.test,nobody@example.test",
+		"--header", "Subject: swaks", "--body", "by swaks", NULL };
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	int rc;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL);
+	snprintf(server, sizeof(server), "127.0.0.1:%u", a.lmtp);
+	rc = itest_run(argv, NULL, out, 30000);
+	/* swaks exits non-zero when a recipient is refused */
+	ITEST_ASSERT(rc != 127 && rc != -1, a.p, "swaks: %d", rc);
+	HAS(buf_cstr(out), " 250 2.1.5 <alice@example.test>", &a);
+	HAS(buf_cstr(out), " 550 5.1.1 <nobody@example.test>", &a);
+	HAS(buf_cstr(out), " 250 2.0.0 <alice@example.test> Delivered", &a);
+	buf_free(&out);
+	ad_stop(&a);
+}
