@@ -339,6 +339,7 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		goto out;
 	}
 	p->entry = NULL;
+	p->auth = DIR_AUTH_BADPASS;	/* unless the check says otherwise */
 	if (initial != NULL && strcmp(initial, "=") != 0 &&
 	    saslsrv_b64_decode(initial, strlen(initial), in) == -1)
 		r = SASLSRV_FAIL_PROTO;
@@ -511,6 +512,8 @@ send_msg(struct pop3d *p, struct pop3d_msg *m, int64_t body_lines)
 {
 	struct buf *err = buf_new(256, 4096);
 	uint8_t *chunk = xmalloc(POP3D_READ_CHUNK);
+	/* worst case: every byte an LF needing a CR, or a dot stuffed */
+	uint8_t *obuf = xmalloc(POP3D_READ_CHUNK * 2);
 	bool bol = true, in_body = false, last_cr = false, stop = false;
 	bool line_empty = true;
 	int64_t lines = 0;
@@ -525,6 +528,7 @@ send_msg(struct pop3d *p, struct pop3d_msg *m, int64_t body_lines)
 	say(p, "+OK %llu octets", (unsigned long long)m->size);
 	while (!stop) {
 		ssize_t n = read(fd, chunk, POP3D_READ_CHUNK);
+		size_t o = 0;
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -534,10 +538,10 @@ send_msg(struct pop3d *p, struct pop3d_msg *m, int64_t body_lines)
 			uint8_t c = chunk[i];
 
 			if (bol && c == '.')
-				stream_write(p->s, ".", 1);
+				obuf[o++] = '.';
 			if (c == '\n' && !last_cr)
-				stream_write(p->s, "\r", 1);
-			stream_write(p->s, &c, 1);
+				obuf[o++] = '\r';
+			obuf[o++] = c;
 			last_cr = c == '\r';
 			bol = c == '\n';
 			if (c == '\n') {
@@ -553,12 +557,15 @@ send_msg(struct pop3d *p, struct pop3d_msg *m, int64_t body_lines)
 				line_empty = false;
 			}
 		}
+		if (stream_write(p->s, obuf, o) == -1)
+			break;
 	}
 	close(fd);
 	if (!bol)
 		stream_write(p->s, "\r\n", 2);
 	say(p, ".");
 out:
+	free(obuf);
 	free(chunk);
 	buf_free(&err);
 }
