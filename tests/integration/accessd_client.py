@@ -14,7 +14,9 @@
 #     OPs run in order on one connection; each prints one line:
 #       tls (implicit TLS, must be first), stls, user:NAME, pass:PW,
 #       plain:NAME:PW (AUTH PLAIN), capa, stat, uidl, list, retr:N:FILE,
-#       top:N:L:FILE, dele:N, rset, noop, quit, sleep:SECONDS, raw:LINE
+#       top:N:L:FILE, dele:N, rset, noop, quit, sleep:SECONDS, raw:LINE,
+#       login:NAME:PW (AUTH LOGIN), stlsinject (STLS with "USER alice"
+#       pipelined behind it in plaintext, then PASS demo over TLS)
 #     Errors print "ERR <server text>" and the run goes on.
 # Only talks to 127.0.0.1. Output is data for the test to check.
 import base64
@@ -91,6 +93,17 @@ def pop3(port, cafile, ops):
                 tok = base64.b64encode(('\0%s\0%s' % (a[1], a[2])).encode())
                 print('AUTH %s' % p._shortcmd('AUTH PLAIN ' +
                                               tok.decode()).decode())
+            elif a[0] == 'login':
+                r = p._shortcmd('AUTH LOGIN').decode()
+                r = p._shortcmd(base64.b64encode(a[1].encode()).decode())
+                r = p._shortcmd(base64.b64encode(a[2].encode()).decode())
+                print('LOGIN %s' % r.decode())
+            elif a[0] == 'stlsinject':
+                p.sock.sendall(b'STLS\r\nUSER alice\r\n')
+                print('STLS %s' % p._getresp().decode())
+                p.sock = ctx.wrap_socket(p.sock, server_hostname='localhost')
+                p.file = p.sock.makefile('rb')
+                print('PASS %s' % p._shortcmd('PASS demo').decode())
             elif a[0] == 'capa':
                 caps = p.capa()
                 print('CAPA %s' % ' '.join(sorted(caps)))

@@ -485,6 +485,17 @@ Test(accessd, pop3_logins)
 	HAS(out, "AUTH +OK", &a);
 	HAS(out, "STAT 0 0", &a);
 	free(out);
+	out = pop3(&a, a.pop3, (char *[]){ "stls", "login:alice:demo", "stat",
+	    "quit", NULL });
+	HAS(out, "LOGIN +OK", &a);
+	HAS(out, "STAT 0 0", &a);
+	free(out);
+	/* plaintext pipelined behind STLS is dropped, not taken as sent
+	 * over TLS (RFC 2595 4) */
+	out = pop3(&a, a.pop3, (char *[]){ "stlsinject", "quit", NULL });
+	HAS(out, "STLS +OK", &a);
+	HAS(out, "ERR -ERR USER first", &a);
+	free(out);
 	ad_stop(&a);
 }
 
