@@ -175,6 +175,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < NDEFS; i++)
 		sections[i] = *defs[i];
 	c = cfg_new(sections, NDEFS);
+	cfg_set_foreign(c, settings_sections);
 	errs = buf_new(256, 64 * 1024);
 	if (cfg_load_file(c, path, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));

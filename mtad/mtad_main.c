@@ -173,6 +173,7 @@ main(int argc, char **argv)
 		usage();
 	log_init("mtad", LOG_DEST_STDERR, LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
 	c = cfg_new(sections, N_SECTIONS);
+	cfg_set_foreign(c, settings_sections);
 	errs = buf_new(256, 64 * 1024);
 	if (cfg_load_file(c, path, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
