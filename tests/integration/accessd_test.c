@@ -63,8 +63,6 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
 	itest_cleanup_dir(&shared_dir);
 }
 
-TestSuite(accessd, .timeout = 60);
-
 /* An accessd of a test. */
 struct ad {
 	char *dir;
@@ -74,6 +72,22 @@ struct ad {
 	uint16_t lmtp, pop3, pop3s;
 	struct itest_proc *p;
 };
+
+/* What a failed assertion would leave running (each test is a process
+ * of its own, so these are per test). */
+static struct itest_proc *running;
+static char *running_dir;
+static struct itest_slapd *private_slapd;
+
+static void
+t_fini(void)
+{
+	itest_stop(&running, 2000);
+	itest_cleanup_dir(&running_dir);
+	itest_slapd_stop(&private_slapd);
+}
+
+TestSuite(accessd, .fini = t_fini, .timeout = 60);
 
 static const char *
 env(const char *name)
@@ -173,6 +187,8 @@ ad_start(struct ad *a, const char *uri, const char *accessd_extra,
 	a->p = itest_start(argv, NULL, a->log);
 	free(bin);
 	cr_assert_not_null(a->p);
+	running = a->p;
+	running_dir = a->dir;
 	ITEST_ASSERT(itest_wait_listen_proc(a->p, "127.0.0.1", a->lmtp,
 	    10000) == 0, a->p, "accessd does not listen");
 	/* the lookup process starts beside the listeners: wait for it */
@@ -186,9 +202,14 @@ ad_start(struct ad *a, const char *uri, const char *accessd_extra,
 static void
 ad_stop(struct ad *a)
 {
-	int st = a->p != NULL ? itest_stop(&a->p, 5000) : 0;
+	int st;
 	size_t len;
-	char *log = read_file(a->log, &len);
+	char *log;
+
+	running = NULL;
+	running_dir = NULL;
+	st = a->p != NULL ? itest_stop(&a->p, 5000) : 0;
+	log = read_file(a->log, &len);
 
 	cr_expect_eq(st, 0, "accessd exit status %d", st);
 	/* sessions _exit: a sanitizer report of theirs is only in the log */
@@ -537,7 +558,7 @@ Test(accessd, directory_down)
 	struct itest_slapd *s;
 	char *out;
 
-	s = itest_slapd_start(dir, ldif);
+	s = private_slapd = itest_slapd_start(dir, ldif);
 	cr_assert_not_null(s);
 	ad_start(&a, s->uri, NULL, NULL);
 	out = lmtp(&a, "alice@example.test", MSG, strlen(MSG), NULL);
@@ -552,7 +573,7 @@ Test(accessd, directory_down)
 	HAS(out, "ERR -ERR [SYS/TEMP]", &a);
 	free(out);
 	ad_stop(&a);
-	itest_slapd_stop(&s);
+	itest_slapd_stop(&private_slapd);
 	itest_cleanup_dir(&dir);
 	free(ldif);
 }
