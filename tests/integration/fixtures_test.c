@@ -906,14 +906,23 @@ start_demo(uint16_t *ports, const char *log)
 	char *script = itest_srcpath("tests/fixtures/demo.sh");
 	char *top = itest_srcpath(".");
 	char *state = tmp_path("demo");
-	char e1[64], e2[64], e3[4200], e4[64];
-	char *env[] = { e1, e2, e3, e4, NULL };
+	static const char *const mail_vars[] = { "DEMO_SMTP_PORT",
+		"DEMO_SUBMISSION_PORT", "DEMO_SUBMISSIONS_PORT",
+		"DEMO_LMTP_PORT", "DEMO_POP3_PORT", "DEMO_POP3S_PORT" };
+	char e1[64], e2[64], e3[4200], e4[64], em[6][64];
+	char *env[] = { e1, e2, e3, e4, em[0], em[1], em[2], em[3], em[4],
+		em[5], NULL };
+	uint16_t mail_ports[6];
 	const char *build = getenv("TESSERA_BUILDDIR");
 	char *argv[] = { "sh", script, top, (char *)(build != NULL ? build :
 		"."), NULL };
 	uint16_t kdc_port = itest_free_port();
 
 	cr_assert_neq(kdc_port, 0);
+	cr_assert_eq(itest_free_ports(mail_ports, 6), 0);
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_eq(str_printf(em[i], sizeof(em[i]), "%s=%u",
+		    mail_vars[i], (unsigned)mail_ports[i]), 0);
 	/* started by root, the demo's lookup process runs as nobody, who must
 	 * reach the state directory inside ours */
 	cr_assert_eq(chmod(fx.tmp, 0711), 0);
@@ -954,6 +963,10 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	 * shown */
 	cr_assert(out_has("shows the alias and its target alice@example.test"),
 	    "%s", buf_cstr(fx.out));
+	/* and so were the submission, the LMTP delivery and the POP3 read */
+	cr_assert(out_has("queued as "), "%s", buf_cstr(fx.out));
+	cr_assert(out_has("shows alice's mailbox with the LMTP delivery"),
+	    "%s", buf_cstr(fx.out));
 
 	/* the example command, as printed, works */
 	line = strstr(buf_cstr(fx.out), "\n  LDAPTLS_CACERT=");
@@ -978,7 +991,8 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	cr_assert_eq(fx.proc->status, 130);
 	cr_assert(wait_file_has(log, "stopped slapd", 1000));
 	cr_assert(wait_file_has(log, "stopped the KDC", 1000));
-	cr_assert(wait_file_has(log, "stopped tessera-lookupd", 1000));
+	cr_assert(wait_file_has(log, "stopped mtad", 1000));
+	cr_assert(wait_file_has(log, "stopped accessd", 1000));
 	cr_assert_eq(itest_connect("127.0.0.1", ports[0], 500), -1);
 	status_dir = tmp_path("demo/slapd");
 	status[3] = status_dir;
