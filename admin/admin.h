@@ -120,5 +120,7 @@ int admin_domain_add(struct admin *a, int argc, char **argv);
 int admin_domain_list(struct admin *a, int argc, char **argv);
 
 int admin_lookup(struct admin *a, int argc, char **argv);
+int admin_queue_list(struct admin *a, int argc, char **argv);
+int admin_queue_show(struct admin *a, int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 #include "lib/settings.h"
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
+#include "mtad/queue_config.h"
 #include "admin/admin_config.h"
 #include "lib/banned.h"
 
@@ -83,4 +84,5 @@ admin_config_sections(struct cfg_section_def out[ADMIN_CONFIG_SECTIONS])
 	out[4] = admin_config_def;
 	out[5] = dir_lookup_config_def;	/* where `lookup` finds the lookup
 					 * process */
+	out[6] = queue_config_def;	/* `queue` reads the spool */
 }

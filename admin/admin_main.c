@@ -64,7 +64,10 @@ static const struct verb verbs[] = {
 	{ "domain", "add", admin_domain_add,
 	    "domain add DOMAIN [--quota SIZE] [--description TEXT]" },
 	{ "domain", "list", admin_domain_list, "domain list" },
-	{ "lookup", NULL, admin_lookup, "lookup ADDRESS" },
+	{ "lookup", NULL, admin_lookup, "lookup [--direct] ADDRESS" },
+	{ "queue", "list", admin_queue_list,
+	    "queue list [incoming|active|deferred|hold|corrupt]" },
+	{ "queue", "show", admin_queue_show, "queue show ID" },
 };
 
 static void

@@ -24,6 +24,9 @@
 #include "lib/buf.h"
 #include "lib/pool.h"
 #include "directory/dir.h"
+#include "mtad/queue.h"
+#include "mtad/queue_commit.h"
+#include "mtad/queue_env.h"
 #include "tests/integration/itest.h"
 #include "lib/banned.h"
 
@@ -1106,6 +1109,93 @@ Test(admin, lookup_asks_the_running_lookup_process)
 	r = tessera(cf, "--json", "lookup", "bob@example.test", NULL);
 	EXPECT_RC(r, 0);
 	json_check(r.out, "assert d['directory']['via'] == 'direct'\n");
+}
+
+/* Commit a message from sender to the n recipients in rcpts into the
+ * queue under state_dir, as an mtad session would; its id in pool. */
+static const char *
+queue_one(const char *state_dir, const char *sender, const char *const *rcpts,
+    size_t n)
+{
+	static const char body[] = "Subject: queued\r\n\r\nhello\r\n";
+	struct queue_env env;
+	struct queue *q;
+	struct queue_writer *w;
+	const char *err = NULL;
+
+	q = queue_open(state_dir, NULL, pool, &err);
+	cr_assert_not_null(q, "%s", err);
+	memset(&env, 0, sizeof(env));
+	env.client_addr = "127.0.0.1";
+	env.client_name = "";
+	env.helo = "client.example.test";
+	env.auth = "alice";
+	env.tls_version = "";
+	env.tls_cipher = "";
+	env.sender = (char *)sender;
+	env.envid = "";
+	env.rcpts = pool_alloc(pool, n * sizeof(*env.rcpts));
+	env.nrcpts = n;
+	for (size_t i = 0; i < n; i++) {
+		env.rcpts[i].addr = (char *)rcpts[i];
+		env.rcpts[i].orcpt = "";
+		env.rcpts[i].reply = "";
+	}
+	w = queue_writer_new(q, &env, pool, &err);
+	cr_assert_not_null(w, "%s", err);
+	cr_assert_eq(queue_writer_write(w, body, sizeof(body) - 1, &err), 0);
+	cr_assert_eq(queue_writer_commit(&w, &env, &err), 0, "%s", err);
+	queue_close(&q);
+	return pool_strdup(pool, env.id);
+}
+
+Test(admin, queue_list_and_show)
+{
+	static const char *const two[] = { "bob@example.test",
+		"carol@example.test" };
+	static const char *const one[] = { "info@example.test" };
+	char *state = pool_printf(pool, "%s/state", tdir);
+	const char *cf = conf(pool_printf(pool, "[global]\nstate_dir = %s\n",
+	    state));
+	const char *id1, *id2;
+	struct res r;
+
+	/* no queue yet: said, not created */
+	cr_assert_eq(mkdir(state, 0700), 0);
+	r = tessera(cf, "queue", "list", NULL);
+	EXPECT_RC(r, 67);
+	EXPECT_IN(r.err, "no queue at");
+	id1 = queue_one(state, "alice@example.test", two, 2);
+	id2 = queue_one(state, "", one, 1);
+	r = tessera(cf, "queue", "list", NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.out, pool_printf(pool, "%s queue=incoming", id1));
+	EXPECT_IN(r.out, "recipients=bob@example.test:pending,"
+	    "carol@example.test:pending");
+	EXPECT_IN(r.out, pool_printf(pool, "%s queue=incoming", id2));
+	EXPECT_IN(r.out, "sender=<>");
+	r = tessera(cf, "--json", "queue", "list", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, pool_printf(pool, "assert len(d) == 2, d\n"
+	    "m = [e for e in d if e['id'] == '%s'][0]\n"
+	    "assert m['sender'] == 'alice@example.test' and m['nrcpt'] == 2\n"
+	    "assert [x['state'] for x in m['recipients']] == "
+	    "['pending', 'pending']\n", id1));
+	r = tessera(cf, "--json", "queue", "list", "deferred", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert d == []\n");
+	r = tessera(cf, "--json", "queue", "show", id1, NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert d['auth'] == 'alice'\n"
+	    "assert d['helo'] == 'client.example.test'\n"
+	    "assert d['recipients'][1]['address'] == 'carol@example.test'\n"
+	    "assert d['size'] > 0 and d['queue'] == 'incoming'\n");
+	r = tessera(cf, "queue", "show", "1K1XD3919P900K2G00", NULL);
+	EXPECT_RC(r, 67);
+	r = tessera(cf, "queue", "list", "bogus", NULL);
+	EXPECT_RC(r, 64);
+	r = tessera(cf, "queue", "show", NULL);
+	EXPECT_RC(r, 64);
 }
 
 Test(admin, list_max_is_enforced)
