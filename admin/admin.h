@@ -122,5 +122,6 @@ int admin_domain_list(struct admin *a, int argc, char **argv);
 int admin_lookup(struct admin *a, int argc, char **argv);
 int admin_queue_list(struct admin *a, int argc, char **argv);
 int admin_queue_show(struct admin *a, int argc, char **argv);
+int admin_mailbox_recalc(struct admin *a, int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
 #include "mtad/queue_config.h"
+#include "accessd/store_config.h"
 #include "admin/admin_config.h"
 #include "lib/banned.h"
 
@@ -85,4 +86,5 @@ admin_config_sections(struct cfg_section_def out[ADMIN_CONFIG_SECTIONS])
 	out[5] = dir_lookup_config_def;	/* where `lookup` finds the lookup
 					 * process */
 	out[6] = queue_config_def;	/* `queue` reads the spool */
+	out[7] = store_config_def;	/* `mailbox` opens the store */
 }

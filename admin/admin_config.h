@@ -41,7 +41,7 @@ extern const struct cfg_section_def admin_config_def;
 /* Every section a tessera.conf read by the command may hold: [global],
  * [tls], [dns], [directory] and [admin], copied into out (which must
  * outlive the struct cfg made from it). */
-#define ADMIN_CONFIG_SECTIONS 7
+#define ADMIN_CONFIG_SECTIONS 8
 void admin_config_sections(struct cfg_section_def out[ADMIN_CONFIG_SECTIONS]);
 
 #endif

@@ -68,6 +68,7 @@ static const struct verb verbs[] = {
 	{ "queue", "list", admin_queue_list,
 	    "queue list [incoming|active|deferred|hold|corrupt]" },
 	{ "queue", "show", admin_queue_show, "queue show ID" },
+	{ "mailbox", "recalc", admin_mailbox_recalc, "mailbox recalc ADDRESS" },
 };
 
 static void

@@ -24,6 +24,7 @@
 #include "lib/buf.h"
 #include "lib/pool.h"
 #include "directory/dir.h"
+#include "accessd/store.h"
 #include "mtad/queue.h"
 #include "mtad/queue_commit.h"
 #include "mtad/queue_env.h"
@@ -1196,6 +1197,71 @@ Test(admin, queue_list_and_show)
 	EXPECT_RC(r, 64);
 	r = tessera(cf, "queue", "show", NULL);
 	EXPECT_RC(r, 64);
+}
+
+/* mailbox recalc counts the store again and rewrites the usage the
+ * store had lost. */
+Test(admin, mailbox_recalc_counts_again)
+{
+	static const char m1[] = "Subject: one\r\n\r\nfirst\r\n";
+	static const char m2[] = "Subject: two\r\n\r\nsecond message\r\n";
+	char *mail = pool_printf(pool, "%s/mail", tdir);
+	const char *cf = conf(pool_printf(pool, "[accessd.store]\n"
+	    "mail_root = %s\n", mail));
+	struct dir *d = open_dir(shared_uri());
+	struct dir_entry *e = NULL;
+	struct store_limits lim;
+	struct store_mailbox *mb;
+	struct store_folder *f = NULL;
+	struct buf *err = buf_new(256, 4096);
+	uint32_t uid;
+	char *quota;
+	FILE *fp;
+	struct res r;
+
+	r = tessera(cf, "mailbox", "recalc", "alice@example.test", NULL);
+	EXPECT_RC(r, 67);
+	EXPECT_IN(r.err, "no mail store at");
+	cr_assert_eq(mkdir(mail, 0700), 0);
+	cr_assert_eq(dir_lookup_address(d, "alice@example.test", pool, &e,
+	    NULL), DIR_FOUND);
+	store_limits_defaults(&lim);
+	mb = store_mailbox_open(mail, e->mailbox_id, &lim, err);
+	cr_assert_not_null(mb, "%s", buf_cstr(err));
+	cr_assert_eq(store_folder_open(mb, "INBOX", &f, err), STORE_OK, "%s",
+	    buf_cstr(err));
+	cr_assert_eq(store_append(f, m1, sizeof(m1) - 1, 0, NULL, 0, NULL,
+	    &uid, err), STORE_OK, "%s", buf_cstr(err));
+	cr_assert_eq(store_append(f, m2, sizeof(m2) - 1, 0, NULL, 0, NULL,
+	    &uid, err), STORE_OK, "%s", buf_cstr(err));
+	quota = pool_printf(pool, "%s/tessera.quota", store_mailbox_path(mb));
+	store_folder_close(&f);
+	store_mailbox_close(&mb);
+	/* the usage drifted: the file says something else */
+	fp = fopen(quota, "w");
+	cr_assert_not_null(fp, "%s", quota);
+	fputs("7 70000\n", fp);
+	fclose(fp);
+	r = tessera(cf, "--json", "mailbox", "recalc", "alice@example.test",
+	    NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, pool_printf(pool, "assert d['messages'] == 2, d\n"
+	    "assert d['bytes'] == %zu, d\n"
+	    "assert d['mailbox_id'] == '%s'\n",
+	    sizeof(m1) - 1 + sizeof(m2) - 1, e->mailbox_id));
+	/* what it wrote is what the store reads now */
+	r = tessera(cf, "--json", "mailbox", "recalc", "alice@example.test",
+	    NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert d['messages_before'] == 2, d\n");
+	r = tessera(cf, "mailbox", "recalc", "nobody@example.test", NULL);
+	EXPECT_RC(r, 67);
+	r = tessera(cf, "mailbox", "recalc", "staff@example.test", NULL);
+	EXPECT_RC(r, 65);
+	r = tessera(cf, "mailbox", "recalc", NULL);
+	EXPECT_RC(r, 64);
+	dir_free(&d);
+	buf_free(&err);
 }
 
 Test(admin, list_max_is_enforced)
