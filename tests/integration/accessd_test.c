@@ -838,6 +838,58 @@ Test(accessd, kill_9_during_deliveries_loses_nothing_acknowledged)
 	ad_stop(&a);
 }
 
+/* A packaged POP3 client: fetchmail over STLS with certificate checks
+ * takes alice's mail to a file (its MDA) and deletes it on the server. */
+Test(accessd, fetchmail_fetches_over_stls)
+{
+	struct ad a;
+	char *rc_file = NULL, *mbox = NULL, *rc_text = NULL, *out;
+	char *argv[] = { "fetchmail", "-f", NULL, "--nosyslog", "-N", "-v",
+		NULL };
+	char *ops[] = { "stls", "user:alice", "pass:demo", "stat", "quit",
+		NULL };
+	struct buf *log = buf_new(4096, ITEST_OUTPUT_MAX);
+	FILE *f;
+	char got[4096];
+	size_t n;
+	int rc;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL);
+	out = lmtp(&a, "info@example.test", MSG, strlen(MSG), NULL);
+	HAS(out, "DATA info@example.test 250 2.0.0", &a);
+	free(out);
+	cr_assert_geq(asprintf(&rc_file, "%s/fetchmailrc", a.dir), 0);
+	cr_assert_geq(asprintf(&mbox, "%s/fetched.mbox", a.dir), 0);
+	cr_assert_geq(asprintf(&rc_text, "poll 127.0.0.1 protocol POP3 "
+	    "port %u user alice password demo sslproto tls1.2+ sslcertck "
+	    "sslcommonname localhost "
+	    "sslcertfile %s mda \"/bin/sh -c 'cat >> %s'\"\n", a.pop3, a.ca,
+	    mbox), 0);
+	write_file(rc_file, rc_text, strlen(rc_text));
+	cr_assert_eq(chmod(rc_file, 0600), 0);
+	argv[2] = rc_file;
+	rc = itest_run(argv, (char *[]){ "FETCHMAILHOME", NULL }, log, 30000);
+	ITEST_ASSERT(rc == 0, a.p, "fetchmail exit %d:\n%s", rc,
+	    buf_cstr(log));
+	f = fopen(mbox, "r");
+	cr_assert_not_null(f, "fetchmail delivered nothing:\n%s", buf_cstr(log));
+	n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	got[n] = '\0';
+	HAS(got, "Subject: hello", &a);
+	HAS(got, "Delivered-To: info@example.test", &a);
+	HAS(got, ".leading dot", &a);
+	/* fetched means deleted on the server */
+	out = pop3(&a, a.pop3, ops);
+	HAS(out, "STAT 0 0", &a);
+	free(out);
+	free(rc_file);
+	free(mbox);
+	free(rc_text);
+	buf_free(&log);
+	ad_stop(&a);
+}
+
 Test(accessd, swaks_delivers_by_lmtp)
 {
 	struct ad a;
