@@ -22,7 +22,11 @@
 #include "lib/log.h"
 #include "lib/pool.h"
 #include "lib/xalloc.h"
+#include "lib/mime.h"
+#include "lib/mime_imap.h"
+#include "lib/msg_header.h"
 #include "accessd/store_int.h"
+#include "accessd/store_mime.h"
 #include "tests/unit/accessd/store_testutil.h"
 #include "lib/banned.h"
 
@@ -389,6 +393,51 @@ Test(store_folder, cached_envelope_and_bodystructure)
 	cr_assert_str_eq(bs, "(\"text\")");
 	cr_assert_eq(calls, 2);	/* only the failed one again */
 	store_folder_close(&g);
+	store_folder_close(&f);
+}
+
+/* What IMAP will do: cache ENVELOPE and BODYSTRUCTURE through lib/mime,
+ * and fetch a body section from the stored bytes. */
+Test(store_folder, mime_cache_and_sections)
+{
+	static const char msg[] = "From: Alice <alice@example.test>\r\n"
+	    "To: bob@example.test\r\nSubject: parts\r\n"
+	    "Date: Sat, 05 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	    "--b\r\nContent-Type: application/pdf\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b--\r\n";
+	struct store_folder *f = st_folder(mb, "INBOX");
+	struct pool *p = pool_new("test");
+	struct buf *want_env = buf_new(256, 65536), *want_bs = buf_new(256,
+	    65536), *bytes = buf_new(256, 65536);
+	struct msg_limits mlim;
+	struct mime_message *m;
+	struct mime_section sec;
+	const char *env, *bs, *e;
+
+	cr_assert_eq(st_append(f, msg), 1);
+	cr_assert_eq(store_msg_cache(f, 1, store_mime_cache, NULL, &env, &bs,
+	    err), STORE_OK, "%s", buf_cstr(err));
+	msg_limits_defaults(&mlim);
+	m = mime_parse(p, (const uint8_t *)msg, sizeof(msg) - 1, &mlim);
+	cr_assert_eq(mime_imap_envelope(m, m->root, p, want_env), 0);
+	cr_assert_eq(mime_imap_bodystructure(m, m->root, true, p, want_bs), 0);
+	cr_assert_str_eq(env, buf_cstr(want_env));
+	cr_assert_str_eq(bs, buf_cstr(want_bs));
+	cr_assert_not_null(strstr(bs, "\"APPLICATION\" \"PDF\""), "%s", bs);
+	cr_assert_not_null(strstr(env, "\"parts\""), "%s", env);
+	/* BODY[1] of the stored message is the text part */
+	cr_assert_eq(store_msg_read(f, 1, bytes, err), STORE_OK);
+	m = mime_parse(p, bytes->data, bytes->len, &mlim);
+	cr_assert_eq(mime_section_find(m, "1", 1, &sec, &e), 0, "%s", e);
+	cr_assert_eq(sec.len, 5);
+	cr_assert_eq(memcmp(bytes->data + sec.off, "hello", 5), 0);
+	cr_assert_eq(mime_section_find(m, "3", 1, &sec, &e), -1);
+	buf_free(&want_env);
+	buf_free(&want_bs);
+	buf_free(&bytes);
+	pool_free(&p);
 	store_folder_close(&f);
 }
 
