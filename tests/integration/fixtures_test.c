@@ -279,7 +279,7 @@ python3(void)
 
 TestSuite(slapd, .init = fx_init, .fini = fx_fini, .timeout = 60);
 TestSuite(itest, .init = fx_init, .fini = fx_fini, .timeout = 60);
-TestSuite(demo, .init = fx_init, .fini = fx_fini, .timeout = 60);
+TestSuite(demo, .init = fx_init, .fini = fx_fini, .timeout = 150);
 
 /* ---- slapd.sh through itest_slapd ------------------------------------- */
 
@@ -951,7 +951,7 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 
 	cr_assert_eq(itest_free_ports(ports, 2), 0);
 	start_demo(ports, log);
-	ITEST_ASSERT(wait_file_has(log, "Press Ctrl-C to stop.", 40000),
+	ITEST_ASSERT(wait_file_has(log, "Press Ctrl-C to stop.", 90000),
 	    fx.proc, "the demo did not get ready");
 	cr_assert(out_has("ldap://127.0.0.1:"));
 	cr_assert(out_has("bind DN\tcn=admin,dc=example,dc=test"));
@@ -1041,7 +1041,7 @@ Test(demo, writes_a_tessera_conf_that_resolves_the_sample_users)
 
 	cr_assert_eq(itest_free_ports(ports, 2), 0);
 	start_demo(ports, log);
-	ITEST_ASSERT(wait_file_has(log, "Press Ctrl-C to stop.", 40000),
+	ITEST_ASSERT(wait_file_has(log, "Press Ctrl-C to stop.", 90000),
 	    fx.proc, "the demo did not get ready");
 	cr_assert(out_has("tessera.conf"));
 	defs[0] = settings_global_def;
