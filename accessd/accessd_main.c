@@ -20,6 +20,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/daemon.h"
 #include "lib/dns_config.h"
 #include "lib/log.h"
 #include "lib/pool.h"
@@ -46,28 +47,6 @@ usage(void)
 	exit(64);
 }
 
-static void
-background(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid == -1)
-		log_fatal_errno("fork");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() == -1)
-		log_fatal_errno("setsid");
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd == -1)
-		log_fatal_errno("/dev/null");
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
-}
-
 bool
 accessd_is_this_host(const struct accessd_ctx *ctx, const char *mail_host)
 {
@@ -91,39 +70,6 @@ session(int fd, const struct server_conn *conn, void *arg)
 		log_error("listener %s has no protocol", conn->listener);
 	dir_client_free(&dc);
 	stream_free(&s);
-}
-
-static struct tls_server *
-tls_setup(const struct cfg *c)
-{
-	const struct settings_tls *t = cfg_get(c, "tls");
-	struct tls_server *ts;
-	const char *err = NULL;
-
-	if (t->n_certificates == 0)
-		return NULL;
-	if (t->n_keys != t->n_certificates)
-		log_fatal("[tls] needs one key per certificate");
-	ts = tls_server_new(t->priority[0] != '\0' ? t->priority : NULL, &err);
-	if (ts == NULL)
-		log_fatal("[tls] priority: %s", err);
-	for (size_t i = 0; i < t->n_certificates; i++)
-		if (tls_server_add_cert(ts, t->certificates[i], t->keys[i],
-		    &err) == -1)
-			log_fatal("[tls] %s", err);
-	return ts;
-}
-
-/* The name of user's primary group (the lookup process's group, so that
- * its socket is open to the sessions), or NULL if the user is unknown
- * (priv_drop then fails with a clear message). */
-static const char *
-primary_group(const char *user, struct pool *pool)
-{
-	struct passwd *pw = getpwnam(user);
-	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
-
-	return gr != NULL ? pool_strdup(pool, gr->gr_name) : NULL;
 }
 
 static const char *
@@ -206,7 +152,7 @@ main(int argc, char **argv)
 	}
 	store_config_limits(c, &ctx.store_limits, &ctx.mail_root);
 	dir_client_config_settings(c, "accessd", pool, &ctx.dir);
-	ctx.tls = tls_setup(c);
+	ctx.tls = daemon_tls_server(c);
 	if (saslsrv_init("accessd", NULL, 0, &err) == -1)
 		log_fatal("sasl: %s", err);
 
@@ -223,7 +169,7 @@ main(int argc, char **argv)
 	}
 	lc.cfg = c;
 	child.user = g->directory_user;
-	child.group = primary_group(g->user, pool);
+	child.group = daemon_user_group(g->user, pool);
 	control = pool_printf(pool, "%s/accessd.ctl", g->run_dir);
 	sc.listeners = ls;
 	sc.n_listeners = n_ls;
@@ -237,7 +183,7 @@ main(int argc, char **argv)
 	/* detach before server_new: the skeleton remembers the master's
 	 * pid (its children watch it) */
 	if (!foreground)
-		background();
+		daemon_detach();
 	srv = server_new(&sc, &err);
 	if (srv == NULL)
 		log_fatal("server: %s", err);

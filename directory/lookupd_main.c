@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/daemon.h"
 #include "lib/dns_config.h"
 #include "lib/log.h"
 #include "lib/priv.h"
@@ -33,29 +34,6 @@ usage(void)
 	    "[lookup])\n"
 	    "  -f       stay in the foreground, log to stderr\n");
 	exit(64);
-}
-
-/* Detach from the terminal: fork, new session, stdio on /dev/null. */
-static void
-background(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid == -1)
-		log_fatal_errno("fork");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() == -1)
-		log_fatal_errno("setsid");
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd == -1)
-		log_fatal_errno("/dev/null");
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
 }
 
 int
@@ -109,7 +87,7 @@ main(int argc, char **argv)
 		log_fatal("cannot drop privileges to user=%s: %s",
 		    g->directory_user, err);
 	if (!foreground)
-		background();
+		daemon_detach();
 	lc.cfg = c;
 	rc = dir_lookupd_serve(&lc);
 	cfg_free(&c);
