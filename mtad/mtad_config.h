@@ -39,6 +39,12 @@ struct mtad_config {
 	uint64_t data_timeout;		/* ms, waiting for message bytes */
 	bool auth_plaintext_loopback;	/* AUTH without TLS on loopback */
 	bool received_show_auth;	/* the auth identity in Received: */
+	char *lmtp_host;		/* accessd LMTP address */
+	int64_t lmtp_port;
+	uint64_t lmtp_timeout;		/* ms */
+	uint64_t retry_min;		/* ms, first retry delay */
+	uint64_t retry_max;		/* ms, backoff cap */
+	uint64_t queue_scan_interval;	/* ms, deferred/ scan period */
 };
 
 extern const struct cfg_section_def mtad_config_def;
