@@ -40,6 +40,9 @@ static const struct cfg_key mtad_keys[] = {
 	    " listeners bound to a loopback address"),
 	CFG_BOOL(struct mtad_config, received_show_auth, "received_show_auth",
 	    "yes", "name the authenticated user in the Received: header"),
+	CFG_BOOL(struct mtad_config, queue_manager, "queue_manager", "yes",
+	    "run the queue manager (delivery); no: only accept into the"
+	    " queue"),
 	CFG_STRING(struct mtad_config, lmtp_host, "lmtp_host", "127.0.0.1",
 	    "address of the accessd LMTP listener for local mailboxes"),
 	CFG_INT(struct mtad_config, lmtp_port, "lmtp_port", "24", "1",

@@ -39,6 +39,7 @@ struct mtad_config {
 	uint64_t data_timeout;		/* ms, waiting for message bytes */
 	bool auth_plaintext_loopback;	/* AUTH without TLS on loopback */
 	bool received_show_auth;	/* the auth identity in Received: */
+	bool queue_manager;		/* start the queue manager child */
 	char *lmtp_host;		/* accessd LMTP address */
 	int64_t lmtp_port;
 	uint64_t lmtp_timeout;		/* ms */

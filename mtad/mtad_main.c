@@ -252,7 +252,7 @@ main(int argc, char **argv)
 	scfg.session_ctx = &m;
 	scfg.session_user = g->user;
 	scfg.children = children;
-	scfg.n_children = 2;
+	scfg.n_children = m.mc->queue_manager ? 2 : 1;
 	scfg.grace_ms = (unsigned)g->shutdown_grace;
 	scfg.control_path = pool_printf(pool, "%s/mtad.sock", g->run_dir);
 	scfg.on_ready = on_ready;
