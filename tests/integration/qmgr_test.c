@@ -47,6 +47,8 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 	if (shared != NULL) {
 		setenv("QMTEST_URI", shared->uri, 1);
 		setenv("QMTEST_SLAPD_DIR", shared->dir, 1);
+		setenv("QMTEST_BINDDN", shared->binddn, 1);
+		setenv("QMTEST_BINDPW", shared->bindpw, 1);
 	}
 }
 
@@ -436,6 +438,65 @@ Test(qmgr, accessd_down_defers_then_delivers_on_retry)
 	HAS(out, "STAT 1 ", &a);
 	free(out);
 	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+static int
+ldap_modify(const char *ldif, const char *dir)
+{
+	char *file = NULL;
+	char *argv[] = { "ldapmodify", "-x", "-H", (char *)env("QMTEST_URI"),
+		"-D", (char *)env("QMTEST_BINDDN"), "-w",
+		(char *)env("QMTEST_BINDPW"), "-f", NULL, NULL };
+	struct buf *out = buf_new(256, 65536);
+	int rc;
+
+	cr_assert_geq(asprintf(&file, "%s/mod.ldif", dir), 0);
+	write_file(file, ldif);
+	argv[9] = file;
+	rc = itest_run(argv, NULL, out, 20000);
+	if (rc != 0)
+		fprintf(stderr, "ldapmodify: %s\n", buf_cstr(out));
+	buf_free(&out);
+	free(file);
+	return rc;
+}
+
+/* bob over quota: 552 5.2.2 from accessd bounces bob only; alice gets
+ * the message; nothing stays in the queue. */
+Test(qmgr, over_quota_recipient_bounces_alone)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char body[6000], *out, *log;
+
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	for (size_t i = 70; i + 2 < sizeof(body) - 1; i += 72)
+		memcpy(body + i, "\\n", 2);
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	cr_assert_eq(ldap_modify("dn: uid=bob,ou=people," BASE "\n"
+	    "changetype: modify\nreplace: tesseraMailQuotaBytes\n"
+	    "tesseraMailQuotaBytes: 2000\n", a.dir), 0);
+	mt_start(&t, ports[0]);
+	out = send_mail(&t, body, (const char *const[]){ "alice@example.test",
+	    "bob@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 10000), t.p,
+	    "message not finished");
+	log = slurp(t.log);
+	HAS(log, "rcpt=bob@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(log, "dsn=5.2.2 status=bounced reply=\"552 5.2.2", &t);
+	HAS(log, "rcpt=alice@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(log, "status=delivered", &t);
+	free(log);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 1 ", &a);
+	free(out);
 	d_stop(&t);
 	d_stop(&a);
 }
