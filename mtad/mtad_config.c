@@ -53,6 +53,9 @@ static const struct cfg_key mtad_keys[] = {
 	    "1d", "delay before the first retry of a deferred recipient"),
 	CFG_TIME(struct mtad_config, retry_max, "retry_max", "4h", "1s",
 	    "7d", "the retry delay doubles per attempt up to this"),
+	CFG_TIME(struct mtad_config, max_queue_lifetime,
+	    "max_queue_lifetime", "5d", "1s", "30d", "a recipient still"
+	    " failing temporarily this long after arrival is bounced"),
 	CFG_TIME(struct mtad_config, queue_scan_interval,
 	    "queue_scan_interval", "1s", "100ms", "1h",
 	    "look for due messages in deferred/ this often"),

@@ -46,6 +46,7 @@ struct mtad_config {
 	uint64_t retry_min;		/* ms, first retry delay */
 	uint64_t retry_max;		/* ms, backoff cap */
 	uint64_t queue_scan_interval;	/* ms, deferred/ scan period */
+	uint64_t max_queue_lifetime;	/* ms, then temporary = bounce */
 };
 
 extern const struct cfg_section_def mtad_config_def;

@@ -247,6 +247,7 @@ main(int argc, char **argv)
 	qm.retry_min_ms = m.mc->retry_min;
 	qm.retry_max_ms = m.mc->retry_max;
 	qm.scan_interval_ms = m.mc->queue_scan_interval;
+	qm.lifetime_ms = m.mc->max_queue_lifetime;
 	children[1].user = g->user;
 	scfg.listeners = listeners;
 	scfg.session_ctx = &m;

@@ -136,7 +136,14 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 			s->state = QUEUE_RCPT_DELIVERED;
 		else if (res[i].code / 100 == 5)
 			s->state = QUEUE_RCPT_BOUNCED;
-		else {
+		else if (now - m->env.arrival >= qm->lifetime_ms / 1000) {
+			/* a temporary failure past the queue lifetime */
+			s->state = QUEUE_RCPT_BOUNCED;
+			res[i].text = pool_printf(pool, "%s (gave up after"
+			    " %llus in the queue)", res[i].text,
+			    (unsigned long long)(now - m->env.arrival));
+			res[i].enh = "4.4.7";
+		} else {
 			s->state = QUEUE_RCPT_DEFERRED;
 			s->next_try = now + qmgr_backoff(qm, s->attempts);
 		}

@@ -21,6 +21,7 @@ struct qmgr {
 	uint64_t retry_min_ms;		/* first retry delay */
 	uint64_t retry_max_ms;		/* backoff cap */
 	uint64_t scan_interval_ms;	/* deferred/ looked at this often */
+	uint64_t lifetime_ms;		/* temporary failures bounce after */
 };
 
 /* server_child_fn: ctx is a struct qmgr. Never returns. */

@@ -195,9 +195,10 @@ ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
 	free(sock);
 }
 
-/* mtad delivering to LMTP port lmtp_port, retrying after 1s. */
+/* mtad delivering to LMTP port lmtp_port, retrying after 1s; extra
+ * [mtad] lines. */
 static void
-mt_start(struct d *t, uint16_t lmtp_port)
+mt_start_x(struct d *t, uint16_t lmtp_port, const char *extra)
 {
 	char *text = NULL;
 
@@ -212,13 +213,19 @@ mt_start(struct d *t, uint16_t lmtp_port)
 	    "[lookup]\nquery_timeout = 5s\n"
 	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
 	    "lmtp_port = %u\nlmtp_timeout = 10s\nretry_min = 1s\n"
-	    "retry_max = 2s\nqueue_scan_interval = 200ms\n"
+	    "retry_max = 2s\nqueue_scan_interval = 200ms\n%s"
 	    "[mtad.listener.smtp]\nport = %u\n",
 	    t->dir, t->dir, user_name(), user_name(), env("QMTEST_URI"),
-	    lmtp_port, t->port), 0);
+	    lmtp_port, extra, t->port), 0);
 	write_file(t->conf, text);
 	free(text);
 	d_exec(t, "mtad/mtad");
+}
+
+static void
+mt_start(struct d *t, uint16_t lmtp_port)
+{
+	mt_start_x(t, lmtp_port, "");
 }
 
 static void
@@ -499,4 +506,32 @@ Test(qmgr, over_quota_recipient_bounces_alone)
 	free(out);
 	d_stop(&t);
 	d_stop(&a);
+}
+
+/* max_queue_lifetime crossed: a recipient still deferred is bounced
+ * (4.4.7) on the next try and the message leaves the queue. */
+Test(qmgr, queue_lifetime_expiry_bounces)
+{
+	struct d t;
+	char *out, *log;
+	struct pool *pool = pool_new("test");
+	uint16_t port = itest_free_port();	/* nothing listens there */
+
+	mt_start_x(&t, port, "max_queue_lifetime = 2s\n");
+	out = send_mail(&t, "never delivered", (const char *const[]){
+	    "alice@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "status=deferred", 1, 10000), t.p,
+	    "first attempt not deferred");
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 15000), t.p,
+	    "not given up after max_queue_lifetime");
+	log = slurp(t.log);
+	HAS(log, "dsn=4.4.7 status=bounced", &t);
+	HAS(log, "gave up after", &t);
+	free(log);
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, NULL, pool) +
+	    in_queue(&t, QUEUE_ACTIVE, NULL, pool), 0);
+	pool_free(&pool);
+	d_stop(&t);
 }
