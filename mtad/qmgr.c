@@ -88,11 +88,14 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	size_t n, ntodo = 0, nrecs = 0;
 	uint64_t now = now_s();
 	bool all_final = true;
+	enum queue_msg_result rc;
 	struct buf *esc = buf_new(256, 4096);
 
-	if (queue_msg_open(q, dir, id, pool, &m, &err) != QUEUE_MSG_OK) {
-		if (dir != QUEUE_INCOMING || errno != ENOENT)
-			log_debug("queue_id=%s event=open-failed dir=%s"
+	rc = queue_msg_open(q, dir, id, pool, &m, &err);
+	if (rc != QUEUE_MSG_OK) {
+		/* corrupt ones were logged and moved; gone ones are fine */
+		if (rc == QUEUE_MSG_ERROR)
+			log_error("queue_id=%s event=open-failed dir=%s"
 			    " error=\"%s\"", id, queue_dir_name(dir), err);
 		goto out;
 	}
