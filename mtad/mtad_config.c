@@ -40,6 +40,25 @@ static const struct cfg_key mtad_keys[] = {
 	    " listeners bound to a loopback address"),
 	CFG_BOOL(struct mtad_config, received_show_auth, "received_show_auth",
 	    "yes", "name the authenticated user in the Received: header"),
+	CFG_BOOL(struct mtad_config, queue_manager, "queue_manager", "yes",
+	    "run the queue manager (delivery); no: only accept into the"
+	    " queue"),
+	CFG_STRING(struct mtad_config, lmtp_host, "lmtp_host", "127.0.0.1",
+	    "address of the accessd LMTP listener for local mailboxes"),
+	CFG_INT(struct mtad_config, lmtp_port, "lmtp_port", "24", "1",
+	    "65535", "port of the accessd LMTP listener"),
+	CFG_TIME(struct mtad_config, lmtp_timeout, "lmtp_timeout", "5m",
+	    "1s", "1h", "wait for each LMTP reply or write this long"),
+	CFG_TIME(struct mtad_config, retry_min, "retry_min", "5m", "1s",
+	    "1d", "delay before the first retry of a deferred recipient"),
+	CFG_TIME(struct mtad_config, retry_max, "retry_max", "4h", "1s",
+	    "7d", "the retry delay doubles per attempt up to this"),
+	CFG_TIME(struct mtad_config, max_queue_lifetime,
+	    "max_queue_lifetime", "5d", "1s", "30d", "a recipient still"
+	    " failing temporarily this long after arrival is bounced"),
+	CFG_TIME(struct mtad_config, queue_scan_interval,
+	    "queue_scan_interval", "1s", "100ms", "1h",
+	    "look for due messages in deferred/ this often"),
 };
 
 const struct cfg_section_def mtad_config_def = CFG_SECTION("mtad",

@@ -39,6 +39,14 @@ struct mtad_config {
 	uint64_t data_timeout;		/* ms, waiting for message bytes */
 	bool auth_plaintext_loopback;	/* AUTH without TLS on loopback */
 	bool received_show_auth;	/* the auth identity in Received: */
+	bool queue_manager;		/* start the queue manager child */
+	char *lmtp_host;		/* accessd LMTP address */
+	int64_t lmtp_port;
+	uint64_t lmtp_timeout;		/* ms */
+	uint64_t retry_min;		/* ms, first retry delay */
+	uint64_t retry_max;		/* ms, backoff cap */
+	uint64_t queue_scan_interval;	/* ms, deferred/ scan period */
+	uint64_t max_queue_lifetime;	/* ms, then temporary = bounce */
 };
 
 extern const struct cfg_section_def mtad_config_def;

@@ -1,8 +1,9 @@
 /*
  * mtad/mtad_main.c - the mtad daemon: reads the configuration, opens and
  * recovers the queue, builds the TLS context and SASL, and runs the
- * server skeleton (lib/server.h) with the lookup process as a supervised
- * child and one session process per connection (mtad/session.c).
+ * server skeleton (lib/server.h) with the lookup process and the queue
+ * manager (mtad/qmgr.h) as supervised children and one session process
+ * per connection (mtad/session.c).
  */
 #include "config.h"
 
@@ -26,6 +27,7 @@
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
 #include "mtad/mtad.h"
+#include "mtad/qmgr.h"
 #include "mtad/queue_config.h"
 #include "lib/banned.h"
 
@@ -146,8 +148,10 @@ main(int argc, char **argv)
 	bool foreground = false, check_only = false;
 	struct mtad m;
 	struct dir_lookupd_child lc = { .daemon = "mtad" };
-	struct server_child_cfg child = { .name = "lookup",
-		.run = dir_lookupd_child_run, .ctx = &lc };
+	struct qmgr qm;
+	struct server_child_cfg children[2] = { { .name = "lookup",
+		.run = dir_lookupd_child_run, .ctx = &lc },
+		{ .name = "qmgr", .run = qmgr_child_run, .ctx = &qm } };
 	struct server_cfg scfg = { .session = mtad_session,
 		.log_ident = "mtad" };
 	struct server_listener_cfg *listeners = NULL;
@@ -232,13 +236,25 @@ main(int argc, char **argv)
 		log_fatal("SASL: %s", err);
 	queue_prepare(&m, g->user, pool);
 	lc.cfg = c;
-	child.user = g->directory_user;
-	child.group = primary_group(g->user, pool);
+	children[0].user = g->directory_user;
+	children[0].group = primary_group(g->user, pool);
+	memset(&qm, 0, sizeof(qm));
+	qm.state_dir = m.state_dir;
+	qm.qlim = m.qlim;
+	qm.hostname = m.hostname;
+	qm.lmtp_host = m.mc->lmtp_host;
+	qm.lmtp_port = (unsigned)m.mc->lmtp_port;
+	qm.lmtp_timeout_ms = m.mc->lmtp_timeout;
+	qm.retry_min_ms = m.mc->retry_min;
+	qm.retry_max_ms = m.mc->retry_max;
+	qm.scan_interval_ms = m.mc->queue_scan_interval;
+	qm.lifetime_ms = m.mc->max_queue_lifetime;
+	children[1].user = g->user;
 	scfg.listeners = listeners;
 	scfg.session_ctx = &m;
 	scfg.session_user = g->user;
-	scfg.children = &child;
-	scfg.n_children = 1;
+	scfg.children = children;
+	scfg.n_children = m.mc->queue_manager ? 2 : 1;
 	scfg.grace_ms = (unsigned)g->shutdown_grace;
 	scfg.control_path = pool_printf(pool, "%s/mtad.sock", g->run_dir);
 	scfg.on_ready = on_ready;

@@ -156,7 +156,7 @@ mt_start_l(struct mt *t, const char *uri, const char *mtad_extra,
 	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
 	    "connect_timeout = 1s\nop_timeout = 2s\n"
 	    "[lookup]\nquery_timeout = 5s\n"
-	    "[mtad]\nhostname = mx.example.test\n%s"
+	    "[mtad]\nhostname = mx.example.test\nqueue_manager = no\n%s"
 	    "[mtad.listener.smtp]\nport = %u\ntls = starttls\n%s"
 	    "[mtad.listener.submission]\nport = %u\ntls = starttls\n"
 	    "type = submission\n"

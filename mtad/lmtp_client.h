@@ -1,0 +1,37 @@
+/*
+ * mtad/lmtp_client.h - deliver one queued message over LMTP (RFC 2033):
+ * LHLO, MAIL FROM, RCPT per recipient due, DATA, one reply per accepted
+ * recipient; the per-recipient outcome is handed back, not recorded.
+ */
+#ifndef MTAD_LMTP_CLIENT_H
+#define MTAD_LMTP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool;
+struct queue_msg;
+
+/* Where and how to connect. */
+struct lmtp_peer {
+	const char *host;		/* numeric address or name */
+	unsigned port;
+	uint64_t timeout_ms;		/* each read and write */
+	const char *helo;		/* our name for LHLO */
+};
+
+/* The outcome for one recipient. */
+struct lmtp_result {
+	int code;			/* 2xx, 4xx, 5xx; 0 if not tried */
+	const char *enh;		/* enhanced code, "" if none */
+	const char *text;		/* reply text or failure reason */
+};
+
+/* Deliver m to its recipients whose todo[i] is nonzero; res[i] (nrcpts
+ * entries, allocated by the caller) receives the outcome of each. A
+ * connection or protocol failure gives every unfinished recipient 451
+ * with the reason. Strings live in pool. */
+void lmtp_deliver(const struct lmtp_peer *peer, const struct queue_msg *m,
+    const unsigned char *todo, struct lmtp_result *res, struct pool *pool);
+
+#endif

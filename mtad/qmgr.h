@@ -1,0 +1,34 @@
+/*
+ * mtad/qmgr.h - the queue manager, a supervised child of the mtad master:
+ * takes committed messages from incoming/ as they arrive (inotify) and
+ * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) and
+ * records each recipient's result.
+ */
+#ifndef MTAD_QMGR_H
+#define MTAD_QMGR_H
+
+#include <stdint.h>
+
+#include "mtad/queue.h"
+
+struct qmgr {
+	const char *state_dir;
+	struct queue_limits qlim;
+	const char *hostname;		/* our name for LHLO */
+	const char *lmtp_host;
+	unsigned lmtp_port;
+	uint64_t lmtp_timeout_ms;
+	uint64_t retry_min_ms;		/* first retry delay */
+	uint64_t retry_max_ms;		/* backoff cap */
+	uint64_t scan_interval_ms;	/* deferred/ looked at this often */
+	uint64_t lifetime_ms;		/* temporary failures bounce after */
+};
+
+/* server_child_fn: ctx is a struct qmgr. Never returns. */
+void qmgr_child_run(void *ctx);
+
+/* The retry delay in seconds after attempts failed tries (1, 2, ...):
+ * retry_min doubled per earlier try, capped at retry_max. */
+uint64_t qmgr_backoff(const struct qmgr *qm, uint32_t attempts);
+
+#endif

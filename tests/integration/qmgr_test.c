@@ -1,0 +1,537 @@
+/*
+ * tests/integration/qmgr_test.c - mail flowing end to end for local
+ * recipients: a real slapd (schema/samples/example.test.ldif), the built
+ * accessd (LMTP, POP3) and the built mtad with its queue manager; Python
+ * smtplib sends (tests/integration/mtad_client.py), Python poplib reads
+ * the mailbox (tests/integration/accessd_client.py). Nothing is mocked.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/pool.h"
+#include "mtad/queue.h"
+#include "tests/integration/itest.h"
+#include "lib/banned.h"
+
+#define BASE "dc=example,dc=test"
+#define SENDER "sender@remote.example"
+
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libcriterion.so\n";
+}
+
+static struct itest_slapd *shared;
+static char *shared_dir;
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char *ldif = itest_srcpath("schema/samples/example.test.ldif");
+
+	(void)set;
+	shared_dir = itest_tmpdir("qmgr-test");
+	if (shared_dir != NULL && ldif != NULL)
+		shared = itest_slapd_start(shared_dir, ldif);
+	free(ldif);
+	/* the tests run in other processes: hand them the slapd by env */
+	if (shared != NULL) {
+		setenv("QMTEST_URI", shared->uri, 1);
+		setenv("QMTEST_SLAPD_DIR", shared->dir, 1);
+		setenv("QMTEST_BINDDN", shared->binddn, 1);
+		setenv("QMTEST_BINDPW", shared->bindpw, 1);
+	}
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert_not_null(v, "the shared slapd did not start (%s)", name);
+	return v;
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *st)
+{
+	(void)st;
+	itest_slapd_stop(&shared);
+	itest_cleanup_dir(&shared_dir);
+}
+
+TestSuite(qmgr, .timeout = 60);
+
+static const char *
+user_name(void)
+{
+	return geteuid() == 0 ? "nobody" : getpwuid(geteuid())->pw_name;
+}
+
+static void
+own_by_user(const char *path)
+{
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+
+		cr_assert_not_null(pw);
+		cr_assert_eq(chown(path, pw->pw_uid, pw->pw_gid), 0);
+	}
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+	fclose(f);
+}
+
+/* The whole file (caller frees), "" if missing. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = calloc(1, 1 << 20);
+	size_t n;
+
+	cr_assert_not_null(p);
+	if (f == NULL)
+		return p;
+	n = fread(p, 1, (1 << 20) - 1, f);
+	p[n] = '\0';
+	fclose(f);
+	return p;
+}
+
+static const char *
+builddir(void)
+{
+	const char *b = getenv("TESSERA_BUILDDIR");
+
+	return b != NULL ? b : ".";
+}
+
+/* One daemon of a test: accessd or mtad. */
+struct d {
+	char *dir;
+	char *conf;
+	char *log;
+	uint16_t port;		/* accessd: LMTP; mtad: SMTP */
+	uint16_t pop3;
+	struct itest_proc *p;
+};
+
+static void
+d_new(struct d *d, const char *tag)
+{
+	memset(d, 0, sizeof(*d));
+	d->dir = itest_tmpdir(tag);
+	cr_assert_not_null(d->dir);
+	own_by_user(d->dir);
+	cr_assert_geq(asprintf(&d->conf, "%s/tessera.conf", d->dir), 0);
+	cr_assert_geq(asprintf(&d->log, "%s/%s.log", d->dir, tag), 0);
+}
+
+static void
+d_exec(struct d *d, const char *prog)
+{
+	char *bin = NULL;
+	char *argv[] = { NULL, "-c", d->conf, "-f", NULL };
+
+	cr_assert_geq(asprintf(&bin, "%s/%s", builddir(), prog), 0);
+	argv[0] = bin;
+	d->p = itest_start(argv, NULL, d->log);
+	free(bin);
+	cr_assert_not_null(d->p);
+	ITEST_ASSERT(itest_wait_listen_proc(d->p, "127.0.0.1", d->port,
+	    10000) == 0, d->p, "%s does not listen", prog);
+}
+
+/* accessd with LMTP on lmtp_port and POP3 on pop3 (both free ports). */
+static void
+ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
+{
+	char *text = NULL, *mail = NULL, *sock = NULL;
+
+	d_new(a, "accessd");
+	a->port = lmtp_port;
+	a->pop3 = pop3;
+	cr_assert_geq(asprintf(&mail, "%s/mail", a->dir), 0);
+	cr_assert_eq(mkdir(mail, 0700), 0);
+	own_by_user(mail);
+	cr_assert_geq(asprintf(&text,
+	    "[global]\nrun_dir = %s\nuser = %s\ndirectory_user = %s\n"
+	    "log_level = debug\nshutdown_grace = 1s\n"
+	    "[tls]\ncertificate = %s/tls/server.crt\n"
+	    "key = %s/tls/server.key\n"
+	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
+	    "connect_timeout = 1s\nop_timeout = 3s\n"
+	    "[lookup]\nquery_timeout = 5s\n"
+	    "[accessd]\nhostname = mail.example.test\n"
+	    "[accessd.store]\nmail_root = %s\nfsync = no\n"
+	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
+	    "[accessd.listener.pop3]\nport = %u\ntype = pop3\n",
+	    a->dir, user_name(), user_name(), env("QMTEST_SLAPD_DIR"),
+	    env("QMTEST_SLAPD_DIR"), env("QMTEST_URI"), mail, lmtp_port, pop3), 0);
+	write_file(a->conf, text);
+	free(text);
+	free(mail);
+	d_exec(a, "accessd/accessd");
+	cr_assert_geq(asprintf(&sock, "%s/accessd-lookup.sock", a->dir), 0);
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(20 * 1000);
+	ITEST_ASSERT(access(sock, F_OK) == 0, a->p, "no lookup socket");
+	free(sock);
+}
+
+/* mtad delivering to LMTP port lmtp_port, retrying after 1s; extra
+ * [mtad] lines. */
+static void
+mt_start_x(struct d *t, uint16_t lmtp_port, const char *extra)
+{
+	char *text = NULL;
+
+	d_new(t, "mtad");
+	t->port = itest_free_port();
+	cr_assert_neq(t->port, 0);
+	cr_assert_geq(asprintf(&text,
+	    "[global]\nrun_dir = %s\nstate_dir = %s\nuser = %s\n"
+	    "directory_user = %s\nlog_level = debug\nshutdown_grace = 1s\n"
+	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
+	    "connect_timeout = 1s\nop_timeout = 2s\n"
+	    "[lookup]\nquery_timeout = 5s\n"
+	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
+	    "lmtp_port = %u\nlmtp_timeout = 10s\nretry_min = 1s\n"
+	    "retry_max = 2s\nqueue_scan_interval = 200ms\n%s"
+	    "[mtad.listener.smtp]\nport = %u\n",
+	    t->dir, t->dir, user_name(), user_name(), env("QMTEST_URI"),
+	    lmtp_port, extra, t->port), 0);
+	write_file(t->conf, text);
+	free(text);
+	d_exec(t, "mtad/mtad");
+}
+
+static void
+mt_start(struct d *t, uint16_t lmtp_port)
+{
+	mt_start_x(t, lmtp_port, "");
+}
+
+static void
+d_stop(struct d *d)
+{
+	int st = d->p != NULL ? itest_stop(&d->p, 5000) : 0;
+	char *log = slurp(d->log);
+
+	cr_expect_eq(st, 0, "exit status %d", st);
+	cr_expect_null(strstr(log, "Sanitizer"), "sanitizer report in %s",
+	    d->log);
+	cr_expect_null(strstr(log, "runtime error:"), "UBSan report in %s",
+	    d->log);
+	cr_expect_null(strstr(log, "child died"), "a child died: %s", log);
+	free(log);
+	itest_cleanup_dir(&d->dir);
+	free(d->conf);
+	free(d->log);
+}
+
+/* Run python3 script args...; its output (caller frees). */
+static char *
+py(struct d *d, const char *script, const char *const *args)
+{
+	char *path = itest_srcpath(script);
+	char *argv[32];
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	size_t n = 0;
+	int rc;
+	char *res;
+
+	argv[n++] = "python3";
+	argv[n++] = path;
+	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	rc = itest_run(argv, NULL, out, 30000);
+	free(path);
+	res = strdup(buf_cstr(out));
+	buf_free(&out);
+	ITEST_ASSERT(rc == 0, d->p, "%s failed (%d): %s", script, rc, res);
+	return res;
+}
+
+static char *
+send_mail(struct d *t, const char *body, const char *const *to)
+{
+	char port[8];
+	const char *args[24] = { "smtplib", port, "--from", SENDER };
+	size_t n = 4;
+
+	snprintf(port, sizeof(port), "%u", t->port);
+	for (size_t i = 0; to[i] != NULL && n < 20; i++) {
+		args[n++] = "--to";
+		args[n++] = to[i];
+	}
+	args[n++] = "--body";
+	args[n++] = body;
+	args[n] = NULL;
+	return py(t, "tests/integration/mtad_client.py", args);
+}
+
+static char *
+pop3(struct d *a, const char *const *ops)
+{
+	char port[8], *ca = NULL;
+	const char *args[24] = { "pop3", port };
+	size_t n = 3;
+	char *out;
+
+	snprintf(port, sizeof(port), "%u", a->pop3);
+	cr_assert_geq(asprintf(&ca, "%s/tls/ca.crt", env("QMTEST_SLAPD_DIR")), 0);
+	args[2] = ca;
+	for (size_t i = 0; ops[i] != NULL && n < 23; i++)
+		args[n++] = ops[i];
+	args[n] = NULL;
+	out = py(a, "tests/integration/accessd_client.py", args);
+	free(ca);
+	return out;
+}
+
+/* Wait up to ms for the log of d to hold s n times. */
+static bool
+wait_log(struct d *d, const char *s, int n, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 50) {
+		char *log = slurp(d->log);
+		int k = 0;
+
+		for (const char *p = strstr(log, s); p != NULL;
+		    p = strstr(p + 1, s))
+			k++;
+		free(log);
+		if (k >= n)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+/* Messages in directory dir of t's queue; the first one's envelope into
+ * *env (if not NULL). */
+static size_t
+in_queue(struct d *t, enum queue_dir dir, struct queue_env *env,
+    struct pool *pool)
+{
+	const char *err;
+	struct queue *q = queue_open(t->dir, NULL, pool, &err);
+	struct queue_msg *m;
+	char **ids;
+	size_t n;
+
+	cr_assert_not_null(q, "%s", err);
+	cr_assert_eq(queue_scan_ids(q, dir, pool, &ids, &n, &err), 0, "%s",
+	    err);
+	if (env != NULL && n > 0) {
+		cr_assert_eq(queue_msg_open(q, dir, ids[0], pool, &m, &err),
+		    QUEUE_MSG_OK, "%s", err);
+		*env = m->env;
+		queue_msg_close(&m);
+	}
+	queue_close(&q);
+	return n;
+}
+
+#define HAS(out, s, d) ITEST_ASSERT(strstr((out), (s)) != NULL, (d)->p, \
+	"expected \"%s\" in:\n%s", (s), (out))
+
+Test(qmgr, local_delivery_reaches_the_mailbox)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char *out, *path = NULL, *retr = NULL, *got;
+	struct pool *pool = pool_new("test");
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	mt_start(&t, ports[0]);
+	out = send_mail(&t, "first line\\n.leading dot\\nlast line",
+	    (const char *const[]){ "alice@example.test",
+	    "info@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 10000), t.p,
+	    "message not delivered");
+	got = slurp(t.log);
+	HAS(got, "rcpt=alice@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(got, "rcpt=info@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(got, "dsn=2.0.0 status=delivered", &t);
+	free(got);
+	cr_assert_eq(in_queue(&t, QUEUE_INCOMING, NULL, pool) +
+	    in_queue(&t, QUEUE_ACTIVE, NULL, pool) +
+	    in_queue(&t, QUEUE_DEFERRED, NULL, pool), 0);
+
+	cr_assert_geq(asprintf(&path, "%s/retr.eml", a.dir), 0);
+	cr_assert_geq(asprintf(&retr, "retr:2:%s", path), 0);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", retr, NULL });
+	HAS(out, "PASS +OK", &a);
+	HAS(out, "STAT 2 ", &a);
+	HAS(out, "RETR +OK", &a);
+	free(out);
+	got = slurp(path);
+	HAS(got, "Return-Path: <" SENDER ">\r\n", &a);
+	HAS(got, "Received: from client.example.net", &a);
+	HAS(got, "by mx.example.test", &a);
+	HAS(got, "Subject: test\r\n\r\nfirst line\r\n.leading dot\r\n"
+	    "last line\r\n", &a);
+	cr_assert(strstr(got, "Delivered-To: alice@example.test\r\n") !=
+	    NULL || strstr(got, "Delivered-To: info@example.test\r\n") !=
+	    NULL, "%s", got);
+	free(got);
+	free(path);
+	free(retr);
+	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+Test(qmgr, accessd_down_defers_then_delivers_on_retry)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	struct queue_env env;
+	char *out, *log;
+	struct pool *pool = pool_new("test");
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	mt_start(&t, ports[0]);		/* nothing listens there yet */
+	out = send_mail(&t, "while down", (const char *const[]){
+	    "alice@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=deferred", 1, 10000), t.p,
+	    "message not deferred");
+	log = slurp(t.log);
+	HAS(log, "status=deferred reply=\"451 4.4.1 connect to 127.0.0.1:",
+	    &t);
+	free(log);
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, &env, pool), 1);
+	cr_assert_eq(env.nrcpts, 1);
+	cr_assert_eq(env.rcpts[0].state, QUEUE_RCPT_DEFERRED);
+	cr_assert_geq(env.rcpts[0].attempts, 1);
+	cr_assert_neq(env.rcpts[0].next_try, 0);
+	cr_assert_not_null(strstr(env.rcpts[0].reply, "451 4.4.1 connect"),
+	    "%s", env.rcpts[0].reply);
+
+	ad_start(&a, ports[0], ports[1]);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 15000), t.p,
+	    "not delivered after accessd came back");
+	log = slurp(t.log);
+	HAS(log, "status=delivered", &t);
+	free(log);
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, NULL, pool), 0);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 1 ", &a);
+	free(out);
+	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+static int
+ldap_modify(const char *ldif, const char *dir)
+{
+	char *file = NULL;
+	char *argv[] = { "ldapmodify", "-x", "-H", (char *)env("QMTEST_URI"),
+		"-D", (char *)env("QMTEST_BINDDN"), "-w",
+		(char *)env("QMTEST_BINDPW"), "-f", NULL, NULL };
+	struct buf *out = buf_new(256, 65536);
+	int rc;
+
+	cr_assert_geq(asprintf(&file, "%s/mod.ldif", dir), 0);
+	write_file(file, ldif);
+	argv[9] = file;
+	rc = itest_run(argv, NULL, out, 20000);
+	if (rc != 0)
+		fprintf(stderr, "ldapmodify: %s\n", buf_cstr(out));
+	buf_free(&out);
+	free(file);
+	return rc;
+}
+
+/* bob over quota: 552 5.2.2 from accessd bounces bob only; alice gets
+ * the message; nothing stays in the queue. */
+Test(qmgr, over_quota_recipient_bounces_alone)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char body[6000], *out, *log;
+
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	for (size_t i = 70; i + 2 < sizeof(body) - 1; i += 72)
+		memcpy(body + i, "\\n", 2);
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	cr_assert_eq(ldap_modify("dn: uid=bob,ou=people," BASE "\n"
+	    "changetype: modify\nreplace: tesseraMailQuotaBytes\n"
+	    "tesseraMailQuotaBytes: 2000\n", a.dir), 0);
+	mt_start(&t, ports[0]);
+	out = send_mail(&t, body, (const char *const[]){ "alice@example.test",
+	    "bob@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 10000), t.p,
+	    "message not finished");
+	log = slurp(t.log);
+	HAS(log, "rcpt=bob@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(log, "dsn=5.2.2 status=bounced reply=\"552 5.2.2", &t);
+	HAS(log, "rcpt=alice@example.test relay=lmtp:127.0.0.1:", &t);
+	HAS(log, "status=delivered", &t);
+	free(log);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 1 ", &a);
+	free(out);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+/* max_queue_lifetime crossed: a recipient still deferred is bounced
+ * (4.4.7) on the next try and the message leaves the queue. */
+Test(qmgr, queue_lifetime_expiry_bounces)
+{
+	struct d t;
+	char *out, *log;
+	struct pool *pool = pool_new("test");
+	uint16_t port = itest_free_port();	/* nothing listens there */
+
+	mt_start_x(&t, port, "max_queue_lifetime = 2s\n");
+	out = send_mail(&t, "never delivered", (const char *const[]){
+	    "alice@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "status=deferred", 1, 10000), t.p,
+	    "first attempt not deferred");
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 15000), t.p,
+	    "not given up after max_queue_lifetime");
+	log = slurp(t.log);
+	HAS(log, "dsn=4.4.7 status=bounced", &t);
+	HAS(log, "gave up after", &t);
+	free(log);
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, NULL, pool) +
+	    in_queue(&t, QUEUE_ACTIVE, NULL, pool), 0);
+	pool_free(&pool);
+	d_stop(&t);
+}
