@@ -17,6 +17,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/daemon.h"
 #include "lib/dns_config.h"
 #include "lib/log.h"
 #include "lib/pool.h"
@@ -41,28 +42,6 @@ usage(void)
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -n       check the configuration, print it and exit\n");
 	exit(64);
-}
-
-static void
-background(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid == -1)
-		log_fatal_errno("fork");
-	if (pid > 0)
-		_exit(0);
-	if (setsid() == -1)
-		log_fatal_errno("setsid");
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (fd == -1)
-		log_fatal_errno("/dev/null");
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
 }
 
 /* The queue, opened (created) and cleaned up by the master; when run as
@@ -91,42 +70,6 @@ queue_prepare(struct mtad *m, const char *user, struct pool *pool)
 				    queue_dir_name((enum queue_dir)d));
 	}
 	queue_close(&q);
-}
-
-/* The name of user's primary group: the lookup process runs with it so
- * that its socket (mode 0660) is open to the sessions. */
-static const char *
-primary_group(const char *user, struct pool *pool)
-{
-	struct passwd *pw = getpwnam(user);
-	struct group *gr;
-
-	if (pw == NULL)
-		log_fatal("user=%s: no such user", user);
-	gr = getgrgid(pw->pw_gid);
-	if (gr == NULL)
-		log_fatal("user=%s: primary group %ld has no name", user,
-		    (long)pw->pw_gid);
-	return pool_strdup(pool, gr->gr_name);
-}
-
-static struct tls_server *
-tls_prepare(const struct cfg *c)
-{
-	const struct settings_tls *t = cfg_get(c, "tls");
-	struct tls_server *ts;
-	const char *err;
-
-	if (t->n_certificates == 0)
-		return NULL;
-	ts = tls_server_new(t->priority, &err);
-	if (ts == NULL)
-		log_fatal("[tls] priority: %s", err);
-	for (size_t i = 0; i < t->n_certificates; i++)
-		if (tls_server_add_cert(ts, t->certificates[i], t->keys[i],
-		    &err) == -1)
-			log_fatal("[tls] %s", err);
-	return ts;
 }
 
 static void
@@ -223,7 +166,7 @@ main(int argc, char **argv)
 	m.lim.message_size_max = m.mc->max_message_size;
 	queue_config_limits(c, &m.qlim);
 	dir_client_config_settings(c, "mtad", pool, &m.dcs);
-	m.tls = tls_prepare(c);
+	m.tls = daemon_tls_server(c);
 	scfg.n_listeners = settings_listeners(c, "mtad.listener",
 	    "421 4.3.2 Too many connections, try again later\r\n", &listeners);
 	if (scfg.n_listeners == 0)
@@ -237,7 +180,7 @@ main(int argc, char **argv)
 	queue_prepare(&m, g->user, pool);
 	lc.cfg = c;
 	children[0].user = g->directory_user;
-	children[0].group = primary_group(g->user, pool);
+	children[0].group = daemon_user_group(g->user, pool);
 	memset(&qm, 0, sizeof(qm));
 	qm.state_dir = m.state_dir;
 	qm.qlim = m.qlim;
@@ -270,7 +213,7 @@ main(int argc, char **argv)
 		    listeners[i].address,
 		    (unsigned)server_port(s, listeners[i].name));
 	if (!foreground)
-		background();
+		daemon_detach();
 	rc = server_run(s);
 	server_free(&s);
 	settings_listeners_free(&listeners, scfg.n_listeners);
