@@ -71,13 +71,15 @@ Test(daemon, tls_server_from_settings)
 	testcert_remove(&tc);
 }
 
-/* A certificate that cannot be read stops the start (log_fatal exits). */
+/* A certificate that cannot be read stops the start (log_fatal exits;
+ * the configuration stays reachable, as in a daemon that exits). */
+static struct cfg *volatile fatal_cfg;
+
 Test(daemon, unreadable_certificate_is_fatal, .exit_code = 1)
 {
-	struct cfg *c = load("[tls]\ncertificate = /nonexistent/c.pem\n"
+	fatal_cfg = load("[tls]\ncertificate = /nonexistent/c.pem\n"
 	    "key = /nonexistent/k.pem\n");
-
-	(void)daemon_tls_server(c);
+	(void)daemon_tls_server(fatal_cfg);
 }
 
 Test(daemon, detach)
