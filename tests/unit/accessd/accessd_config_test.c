@@ -15,6 +15,7 @@
 #include "lib/server.h"
 #include "lib/settings.h"
 #include "accessd/accessd_config.h"
+#include "tests/unit/docs_check.h"
 #include "lib/banned.h"
 
 static struct cfg_section_def load_defs[2];
@@ -110,56 +111,10 @@ Test(accessd_config, lmtp_listener_refuses_tls)
 	buf_free(&err);
 }
 
-/* "section\tkey\n" for every ".B key" under ".SS [section]". */
-static struct buf *
-documented_keys(void)
-{
-	const char *src = getenv("TESSERA_SRCDIR");
-	char path[4096], line[512], section[512] = "";
-	struct buf *out = buf_new(1024, 1 << 20);
-	FILE *f;
-
-	cr_assert_not_null(src, "TESSERA_SRCDIR is not set");
-	snprintf(path, sizeof(path), "%s/docs/tessera.conf.5", src);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "cannot open %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, ".SS [", 5) == 0) {
-			snprintf(section, sizeof(section), "%s", line + 5);
-			section[strcspn(section, "]")] = '\0';
-		} else if (strncmp(line, ".B ", 3) == 0 && section[0] != '\0') {
-			buf_printf(out, "%s\t%s\n", section, line + 3);
-		}
-	}
-	fclose(f);
-	return out;
-}
-
 Test(accessd_config, every_key_is_documented)
 {
 	struct cfg_section_def defs[] = { accessd_config_def,
 		accessd_listener_def };
-	struct buf *doc = buf_new(1024, 1 << 20);
-	struct buf *have = documented_keys();
-	const char *p = NULL;
-	size_t keys = 0;
 
-	cr_assert_eq(cfg_doc(defs, 2, doc), 0);
-	for (p = buf_cstr(doc); *p != '\0'; p = strchr(p, '\n') + 1) {
-		const char *key = strchr(p, '\t') + 1;
-		const char *end = strchr(key, '\t');
-		char want[256];
-
-		if (end == key)
-			continue;
-		snprintf(want, sizeof(want), "%.*s\t%.*s\n",
-		    (int)(key - 1 - p), p, (int)(end - key), key);
-		cr_expect_not_null(strstr(buf_cstr(have), want),
-		    "docs/tessera.conf.5 lacks %s", want);
-		keys++;
-	}
-	cr_assert_eq(keys, 10 + 6);
-	buf_free(&doc);
-	buf_free(&have);
+	cr_assert_eq(docs_check_sections(defs, 2), 10 + 6);
 }
