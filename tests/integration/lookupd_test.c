@@ -538,7 +538,7 @@ Test(lookupd, cache_hits_and_stats_through_the_socket)
 	cr_assert_geq(st.cache_entries, 2);
 	cr_assert_gt(st.latency_us_total, 0);
 	cr_assert_eq(dir_client_cache_flush(c, pool, &info), DIR_FOUND);
-	cr_assert(log_has(&l, "cache flushed", 2000));
+	cr_assert(log_has(&l, "cache flushed", 10000));
 	cr_assert_eq(dir_client_lookup_address(c, "alice@example.test", pool,
 	    &e, &info), DIR_FOUND);
 	cr_assert(!info.cached);
@@ -581,13 +581,13 @@ Test(lookupd, tempfail_when_slapd_stops_and_recovery, .timeout = 150)
 	cr_assert_eq(dir_client_domain_accepted(c, "example.test", pool,
 	    &info), DIR_TEMPFAIL);
 	/* one log line per TEMPFAIL, with the key and the LDAP error */
-	cr_assert(log_has(&l, "tempfail client=", 2000));
+	cr_assert(log_has(&l, "tempfail client=", 10000));
 	cr_assert(log_has(&l, "op=lookup_address key=\"bob@example.test\"",
 	    2000));
 	cr_assert(log_has(&l, "op=lookup_address key=\"nobody@example.test\"",
 	    2000));
 	cr_assert(log_has(&l, "op=check_password key=\"alice\"", 2000));
-	cr_assert(log_has(&l, "Can't contact LDAP server", 2000));
+	cr_assert(log_has(&l, "Can't contact LDAP server", 10000));
 	cr_assert_eq(dir_client_stats(c, pool, &st, &info), DIR_FOUND);
 	cr_assert_geq(st.tempfails, 4);
 	cr_assert_eq(itest_slapd_resume(sl), 0);
@@ -842,7 +842,7 @@ Test(lookupd, stalled_and_garbage_clients_do_not_block_others)
 	garbage = raw_connect(l.sock);
 	cr_assert_eq(write(garbage, "EHLO example.test\r\n", 19), 19);
 	cr_assert(closed_within(garbage, 2000));
-	cr_assert(log_has(&l, "dropped: bad magic", 2000));
+	cr_assert(log_has(&l, "dropped: bad magic", 10000));
 	/* meanwhile others are answered at once */
 	c = client_for(&l);
 	t0 = now_ms();
@@ -855,7 +855,7 @@ Test(lookupd, stalled_and_garbage_clients_do_not_block_others)
 	cr_assert(!closed_within(half, 300));
 	cr_assert(closed_within(half, 3000));
 	cr_assert(closed_within(partial, 3000));
-	cr_assert(log_has(&l, "dropped: timeout", 2000));
+	cr_assert(log_has(&l, "dropped: timeout", 10000));
 	close(half);
 	close(partial);
 	close(garbage);
@@ -897,7 +897,7 @@ Test(lookupd, oversize_and_malformed_requests_dropped)
 	memset(big, 'a', 1025);
 	/* request_max + 1: refused on its header */
 	cr_assert(raw_message_dropped(&l, DIR_PROTO_LOOKUP_ADDRESS, big, 1025));
-	cr_assert(log_has(&l, "payload of 1025 bytes over limit 1024", 2000));
+	cr_assert(log_has(&l, "payload of 1025 bytes over limit 1024", 10000));
 	/* exactly request_max: read, then refused as malformed */
 	cr_assert(raw_message_dropped(&l, DIR_PROTO_LOOKUP_ADDRESS, big, 1024));
 	cr_assert(log_has(&l, "dropped: malformed lookup_address request",
@@ -906,7 +906,7 @@ Test(lookupd, oversize_and_malformed_requests_dropped)
 	cr_assert(log_has(&l, "malformed unknown request: unknown request "
 	    "type", 2000));
 	cr_assert(raw_message_dropped(&l, DIR_PROTO_STATS, "\0\0\0\0", 4));
-	cr_assert(log_has(&l, "bytes left over", 2000));
+	cr_assert(log_has(&l, "bytes left over", 10000));
 	/* an address over DIR_ADDRESS_MAX inside the payload */
 	{
 		uint8_t msg[4 + DIR_ADDRESS_MAX + 2];
@@ -953,7 +953,7 @@ Test(lookupd, max_clients_and_idle_timeout)
 	    info.error);
 	cr_assert_not_null(strstr(info.error, "lookup process unreachable"),
 	    "%s", info.error);
-	cr_assert(log_has(&l, "max_clients=2 reached", 2000));
+	cr_assert(log_has(&l, "max_clients=2 reached", 10000));
 	close(a);
 	usleep(200 * 1000);
 	cr_assert_eq(dir_client_lookup_address(c, "alice@example.test", pool,
@@ -987,7 +987,7 @@ Test(lookupd, answers_over_the_limits_are_tempfail)
 	    &e, &info), DIR_TEMPFAIL);
 	cr_assert_not_null(strstr(info.error, "protocol limits"), "%s",
 	    info.error);
-	cr_assert(log_has(&l, "answer over the protocol limits", 2000));
+	cr_assert(log_has(&l, "answer over the protocol limits", 10000));
 	cr_assert_eq(dir_client_lookup_address(c, "staff@example.test", pool,
 	    &e, &info), DIR_FOUND, "%s", info.error);
 	cr_assert_eq(dir_client_group_members(c, e, pool, &m, &n, &info),
