@@ -391,10 +391,15 @@ accept_one(struct dir_lookupd *l)
 		close(fd);
 		free(c);
 	} else {
+		/* the thread may end and free c as soon as the lock is
+		 * released: log from copies */
+		unsigned id = c->id;
+		long pid = c->pid;
+
 		l->clients = c;
 		l->n_clients++;
 		pthread_mutex_unlock(&l->mu);
-		log_debug("client=%u pid=%ld connected", c->id, c->pid);
+		log_debug("client=%u pid=%ld connected", id, pid);
 	}
 	pthread_attr_destroy(&attr);
 }
