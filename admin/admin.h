@@ -122,6 +122,15 @@ int admin_domain_list(struct admin *a, int argc, char **argv);
 int admin_lookup(struct admin *a, int argc, char **argv);
 int admin_queue_list(struct admin *a, int argc, char **argv);
 int admin_queue_show(struct admin *a, int argc, char **argv);
+int admin_queue_flush(struct admin *a, int argc, char **argv);
+int admin_queue_hold(struct admin *a, int argc, char **argv);
+int admin_queue_release(struct admin *a, int argc, char **argv);
+int admin_queue_delete(struct admin *a, int argc, char **argv);
+int admin_queue_requeue(struct admin *a, int argc, char **argv);
+/* Open mtad's queue of this configuration without creating it: ADMIN_OK
+ * with *qp, or an exit code after a message. */
+struct queue;
+int admin_queue_open(struct admin *a, struct queue **qp);
 int admin_mailbox_recalc(struct admin *a, int argc, char **argv);
 
 #endif

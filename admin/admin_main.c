@@ -68,6 +68,11 @@ static const struct verb verbs[] = {
 	{ "queue", "list", admin_queue_list,
 	    "queue list [incoming|active|deferred|hold|corrupt]" },
 	{ "queue", "show", admin_queue_show, "queue show ID" },
+	{ "queue", "flush", admin_queue_flush, "queue flush ID...|all" },
+	{ "queue", "hold", admin_queue_hold, "queue hold ID...|all" },
+	{ "queue", "release", admin_queue_release, "queue release ID...|all" },
+	{ "queue", "delete", admin_queue_delete, "queue delete ID...|all" },
+	{ "queue", "requeue", admin_queue_requeue, "queue requeue ID...|all" },
 	{ "mailbox", "recalc", admin_mailbox_recalc, "mailbox recalc ADDRESS" },
 };
 

@@ -26,8 +26,8 @@
 #include "lib/banned.h"
 
 /* Open the queue of this configuration without creating it. */
-static int
-open_queue(struct admin *a, struct queue **qp)
+int
+admin_queue_open(struct admin *a, struct queue **qp)
 {
 	const struct settings_global *g = cfg_get(a->cfg, "global");
 	struct queue_limits lim;
@@ -122,7 +122,7 @@ admin_queue_list(struct admin *a, int argc, char **argv)
 	if (argc > 1 || (argc == 1 && queue_dir_parse(argv[0], &only) != 0))
 		return admin_fail(a, ADMIN_EX_USAGE, "[incoming|active|"
 		    "deferred|hold|corrupt] expected");
-	if ((rc = open_queue(a, &q)) != ADMIN_OK)
+	if ((rc = admin_queue_open(a, &q)) != ADMIN_OK)
 		return rc;
 	admin_out_begin_list(a->out, NULL);
 	for (int d = 0; d < QUEUE_NDIRS && rc == ADMIN_OK; d++) {
@@ -157,7 +157,7 @@ admin_queue_show(struct admin *a, int argc, char **argv)
 
 	if (argc != 1 || argv[0][0] == '-')
 		return admin_fail(a, ADMIN_EX_USAGE, "ID expected");
-	if ((rc = open_queue(a, &q)) != ADMIN_OK)
+	if ((rc = admin_queue_open(a, &q)) != ADMIN_OK)
 		return rc;
 	if (queue_msg_find(q, argv[0], &dir) != 0) {
 		queue_close(&q);

@@ -5,11 +5,14 @@
  * A move renames the message first, then its state file, then fsyncs
  * both directories; a crash between the renames leaves the state file
  * behind, which readers still find (queue_state_apply) and the next
- * update or queue_recover brings back. A delete unlinks the message
- * first, then its state file: a crash in between leaves an orphan state
- * file (removed by queue_recover), never a message without its results.
- * Only the queue runner (the owner of messages past incoming/) calls
- * these; the admin command asks it over the control socket.
+ * update or queue_recover brings back. A move out of hold/ or corrupt/
+ * (directories the runner never reads) renames the state file first, so
+ * the runner cannot see the message before its results. A delete
+ * unlinks the message first, then its state file: a crash in between
+ * leaves an orphan state file (removed by queue_recover), never a
+ * message without its results. The queue runner calls these, and so
+ * does `tessera queue hold|release|flush|requeue|delete`, which never
+ * touches a message in active/ (admin/admin_queue_ctl.c).
  */
 #ifndef MTAD_QUEUE_MOVE_H
 #define MTAD_QUEUE_MOVE_H

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -28,6 +29,9 @@
 #include "mtad/queue.h"
 #include "mtad/queue_commit.h"
 #include "mtad/queue_env.h"
+#include "mtad/queue_move.h"
+#include "mtad/queue_msg.h"
+#include "mtad/queue_state.h"
 #include "tests/integration/itest.h"
 #include "lib/banned.h"
 
@@ -1196,6 +1200,159 @@ Test(admin, queue_list_and_show)
 	r = tessera(cf, "queue", "list", "bogus", NULL);
 	EXPECT_RC(r, 64);
 	r = tessera(cf, "queue", "show", NULL);
+	EXPECT_RC(r, 64);
+}
+
+/* Make message id (in incoming/) look tried and deferred for an hour:
+ * moved to deferred/ with its recipients deferred. */
+static void
+defer_one(const char *state_dir, const char *id)
+{
+	struct queue *q;
+	struct queue_msg *m = NULL;
+	struct queue_state_rec recs[4];
+	const char *err = NULL;
+	time_t later = time(NULL) + 3600;
+
+	q = queue_open(state_dir, NULL, pool, &err);
+	cr_assert_not_null(q, "%s", err);
+	cr_assert_eq(queue_msg_open(q, QUEUE_INCOMING, id, pool, &m, &err),
+	    QUEUE_MSG_OK, "%s", err);
+	cr_assert_leq(m->env.nrcpts, 4);
+	for (size_t i = 0; i < m->env.nrcpts; i++)
+		recs[i] = (struct queue_state_rec){ .rcpt = i,
+			.state = QUEUE_RCPT_DEFERRED, .attempts = 2,
+			.next_try = (uint64_t)later,
+			.reply = "451 4.4.1 peer down" };
+	cr_assert_eq(queue_msg_update(m, recs, m->env.nrcpts, &err), 0,
+	    "%s", err);
+	cr_assert_eq(queue_msg_move(m, QUEUE_DEFERRED, true, &err), 0, "%s",
+	    err);
+	queue_msg_close(&m);
+	queue_close(&q);
+}
+
+/* The directory message id is in now, and its first recipient. */
+static enum queue_dir
+where(const char *state_dir, const char *id, struct queue_rcpt *r0)
+{
+	struct queue *q;
+	struct queue_msg *m = NULL;
+	enum queue_dir d = QUEUE_NDIRS;
+	const char *err = NULL;
+
+	q = queue_open(state_dir, NULL, pool, &err);
+	cr_assert_not_null(q, "%s", err);
+	if (queue_msg_find(q, id, &d) == 0 && r0 != NULL) {
+		cr_assert_eq(queue_msg_open(q, d, id, pool, &m, &err),
+		    QUEUE_MSG_OK, "%s", err);
+		*r0 = m->env.rcpts[0];
+		queue_msg_close(&m);
+	}
+	queue_close(&q);
+	return d;
+}
+
+/* hold, release, flush, requeue and delete move messages between the
+ * spool's directories and make deferred recipients due at once, keeping
+ * their attempts and last reply; a message in active/ is never touched. */
+Test(admin, queue_hold_release_flush_requeue_delete)
+{
+	static const char *const one[] = { "bob@example.test" };
+	char *state = pool_printf(pool, "%s/state", tdir);
+	const char *cf = conf(pool_printf(pool, "[global]\nstate_dir = %s\n",
+	    state));
+	const char *id1, *id2, *id3;
+	struct queue_rcpt r0;
+	struct res r;
+
+	cr_assert_eq(mkdir(state, 0700), 0);
+	id1 = queue_one(state, "alice@example.test", one, 1);
+	id2 = queue_one(state, "alice@example.test", one, 1);
+	id3 = queue_one(state, "alice@example.test", one, 1);
+	defer_one(state, id1);
+	defer_one(state, id2);
+
+	/* flush: deferred -> incoming, due now, attempts and reply kept */
+	r = tessera(cf, "queue", "flush", id1, NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.out, "result=flushed");
+	cr_assert_eq(where(state, id1, &r0), QUEUE_INCOMING);
+	cr_assert_eq(r0.state, QUEUE_RCPT_DEFERRED);
+	cr_assert_eq(r0.next_try, 0);
+	cr_assert_eq(r0.attempts, 2);
+	cr_assert_str_eq(r0.reply, "451 4.4.1 peer down");
+	/* a message already due is left as it is */
+	r = tessera(cf, "--json", "queue", "flush", id3, NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert d[0]['result'] == 'unchanged', d\n"
+	    "assert d[0]['reason'] == 'already due', d\n");
+
+	/* hold: out of the runner's sight; flush does not deliver it */
+	r = tessera(cf, "queue", "hold", id2, NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.out, "result=held");
+	cr_assert_eq(where(state, id2, &r0), QUEUE_HOLD);
+	cr_assert_neq(r0.next_try, 0, "hold does not make it due");
+	r = tessera(cf, "queue", "flush", "all", NULL);
+	EXPECT_RC(r, 0);
+	cr_assert_eq(where(state, id2, NULL), QUEUE_HOLD);
+	r = tessera(cf, "queue", "hold", id2, NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.out, "already held");
+	r = tessera(cf, "queue", "list", "hold", NULL);
+	EXPECT_IN(r.out, pool_printf(pool, "%s queue=hold", id2));
+	/* release: back to incoming, due now */
+	r = tessera(cf, "queue", "release", id2, NULL);
+	EXPECT_RC(r, 0);
+	EXPECT_IN(r.out, "result=released");
+	cr_assert_eq(where(state, id2, &r0), QUEUE_INCOMING);
+	cr_assert_eq(r0.next_try, 0);
+	cr_assert_eq(r0.attempts, 2);
+
+	/* hold all, then requeue all: every one back in incoming */
+	r = tessera(cf, "--json", "queue", "hold", "all", NULL);
+	EXPECT_RC(r, 0);
+	json_check(r.out, "assert len(d) == 3, d\n"
+	    "assert all(x['result'] == 'held' for x in d), d\n");
+	cr_assert_eq(where(state, id3, NULL), QUEUE_HOLD);
+	r = tessera(cf, "queue", "requeue", "all", NULL);
+	EXPECT_RC(r, 0);
+	cr_assert_eq(where(state, id1, NULL), QUEUE_INCOMING);
+	cr_assert_eq(where(state, id3, NULL), QUEUE_INCOMING);
+
+	/* a message being delivered (in active/) is busy, never changed */
+	{
+		struct queue *q;
+		const char *err = NULL;
+
+		q = queue_open(state, NULL, pool, &err);
+		cr_assert_not_null(q, "%s", err);
+		cr_assert_eq(queue_move(q, id3, QUEUE_INCOMING, QUEUE_ACTIVE,
+		    true, pool, &err), 0, "%s", err);
+		queue_close(&q);
+	}
+	r = tessera(cf, "queue", "delete", id3, NULL);
+	EXPECT_RC(r, 75);
+	EXPECT_IN(r.err, "being delivered");
+	cr_assert_eq(where(state, id3, NULL), QUEUE_ACTIVE);
+
+	/* delete: gone with its state file */
+	r = tessera(cf, "queue", "delete", id1, id2, NULL);
+	EXPECT_RC(r, 0);
+	cr_assert_eq(where(state, id1, NULL), QUEUE_NDIRS);
+	cr_assert_eq(where(state, id2, NULL), QUEUE_NDIRS);
+	cr_assert_eq(access(pool_printf(pool, "%s/queue/incoming/%s.state",
+	    state, id1), F_OK), -1);
+	r = tessera(cf, "queue", "delete", id1, NULL);
+	EXPECT_RC(r, 67);
+
+	/* bad arguments */
+	r = tessera(cf, "queue", "hold", NULL);
+	EXPECT_RC(r, 64);
+	r = tessera(cf, "queue", "hold", "../etc", NULL);
+	EXPECT_RC(r, 64);
+	r = tessera(cf, "queue", "hold", "all", id3, NULL);
 	EXPECT_RC(r, 64);
 }
 
