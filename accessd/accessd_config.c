@@ -28,6 +28,9 @@ static const struct cfg_key accessd_keys[] = {
 	    "line of a message after DATA, CRLF included"),
 	CFG_INT(T, lmtp_recipients_max, "lmtp_recipients_max", "1000", "1",
 	    "100000", "recipients of one LMTP transaction"),
+	CFG_INT(T, lmtp_dedup_window, "lmtp_dedup_window", "500", "0",
+	    "100000", "newest INBOX messages searched for the copy of a "
+	    "delivery the queue manager is in doubt about"),
 	CFG_TIME(T, lmtp_idle_timeout, "lmtp_idle_timeout", "5m", "1s", "1h",
 	    "LMTP client silence before the session is closed"),
 	CFG_SIZE(T, pop3_line_max, "pop3_line_max", "1k", "64", "64k",

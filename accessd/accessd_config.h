@@ -23,6 +23,7 @@ struct accessd_config {
 	uint64_t lmtp_command_line_max;
 	uint64_t lmtp_line_max;
 	int64_t lmtp_recipients_max;
+	int64_t lmtp_dedup_window;
 	uint64_t lmtp_idle_timeout;	/* ms */
 	uint64_t pop3_line_max;
 	uint64_t pop3_idle_timeout;	/* ms */

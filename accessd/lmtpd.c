@@ -28,6 +28,8 @@
 #include "lib/stream.h"
 #include "lib/xalloc.h"
 #include "accessd/accessd.h"
+#include "accessd/lmtpd_dedup.h"
+#include "accessd/store.h"
 #include "lib/banned.h"
 
 #define LMTPD_ALIAS_DEPTH 4	/* alias -> alias -> ... -> user */
@@ -54,6 +56,7 @@ struct lmtpd {
 	struct buf *reply;
 	enum lmtpd_state state;
 	char *sender;
+	char *xqid;			/* MAIL XQID=: a delivery in doubt */
 	struct lmtpd_rcpt *rcpts;
 	size_t n_rcpts;
 	bool quit;
@@ -91,6 +94,7 @@ txn_reset(struct lmtpd *l)
 	pool_free(&l->txn);
 	l->txn = pool_new_child(l->pool, "txn");
 	l->sender = NULL;
+	l->xqid = NULL;
 	l->rcpts = NULL;
 	l->n_rcpts = 0;
 	if (l->state > LMTPD_READY)
@@ -105,7 +109,7 @@ cmd_lhlo(struct lmtpd *l, const struct smtp_cmd *c)
 	txn_reset(l);
 	l->state = LMTPD_READY;
 	str_printf(text, sizeof(text), "%s\nPIPELINING\nENHANCEDSTATUSCODES\n"
-	    "8BITMIME\nSIZE %llu", l->ctx->hostname,
+	    "8BITMIME\nXQID\nSIZE %llu", l->ctx->hostname,
 	    (unsigned long long)l->lim.message_size_max);
 	buf_reset(l->reply);
 	if (smtp_reply_format(l->reply, 250, NULL, text) == 0)
@@ -126,6 +130,8 @@ cmd_mail(struct lmtpd *l, const struct smtp_cmd *c)
 	}
 	txn_reset(l);
 	l->sender = pool_strdup(l->txn, c->path.addr);
+	if (c->mail.xqid != NULL)
+		l->xqid = pool_strdup(l->txn, c->mail.xqid);
 	l->rcpts = pool_alloc(l->txn, sizeof(*l->rcpts) *
 	    (size_t)l->ctx->ac->lmtp_recipients_max);
 	l->state = LMTPD_MAIL;
@@ -287,10 +293,12 @@ read_data(struct lmtpd *l, struct buf *msg, const struct smtp_error **err_out)
 	return 0;
 }
 
-/* Deliver msg to one recipient; the reply is sent by the caller. */
+/* Deliver msg to one recipient; the reply is sent by the caller. A
+ * delivery in doubt (XQID) already stored is not stored again: *dup_out
+ * is set and *uid_out names the copy found. */
 static enum store_result
 deliver(struct lmtpd *l, const struct lmtpd_rcpt *rc, const struct buf *msg,
-    uint32_t *uid_out, struct buf *err)
+    uint32_t *uid_out, bool *dup_out, struct buf *err)
 {
 	struct store_mailbox *mb;
 	struct store_folder *f = NULL;
@@ -305,6 +313,20 @@ deliver(struct lmtpd *l, const struct lmtpd_rcpt *rc, const struct buf *msg,
 		return STORE_ERROR;
 	}
 	r = store_folder_open(mb, "INBOX", &f, err);
+	if (r == STORE_OK && l->xqid != NULL) {
+		int found = lmtpd_dedup_find(f, l->xqid, rc->addr,
+		    (size_t)l->ctx->ac->lmtp_dedup_window, uid_out, err);
+
+		if (found == -1)
+			r = STORE_ERROR;
+		else if (found == 1) {
+			*dup_out = true;
+			store_folder_close(&f);
+			store_mailbox_close(&mb);
+			buf_free(&hdr);
+			return STORE_OK;
+		}
+	}
 	if (r == STORE_OK)
 		r = store_append_begin(f, &tx, err);
 	if (r == STORE_OK) {
@@ -327,10 +349,17 @@ deliver(struct lmtpd *l, const struct lmtpd_rcpt *rc, const struct buf *msg,
 
 static void
 reply_delivery(struct lmtpd *l, const struct lmtpd_rcpt *rc,
-    enum store_result r, uint32_t uid, const struct buf *err)
+    enum store_result r, uint32_t uid, bool dup, const struct buf *err)
 {
 	bool tempfail = l->ctx->ac->quota_full_tempfail;
 
+	if (r == STORE_OK && dup) {
+		log_info("duplicate to=<%s> login=%s mailbox=%s uid=%u "
+		    "queue_id=%s: stored before, not again", rc->addr,
+		    rc->login, rc->mailbox_id, (unsigned)uid, l->xqid);
+		reply(l, 250, "2.0.0", "<%s> Delivered already", rc->addr);
+		return;
+	}
 	switch (r) {
 	case STORE_OK:
 		log_info("delivered to=<%s> login=%s mailbox=%s uid=%u",
@@ -397,9 +426,12 @@ cmd_data(struct lmtpd *l)
 			reply_error(l, derr);
 			continue;
 		}
+		bool dup = false;
+		enum store_result r;
+
 		buf_reset(err);
-		reply_delivery(l, &l->rcpts[i],
-		    deliver(l, &l->rcpts[i], msg, &uid, err), uid, err);
+		r = deliver(l, &l->rcpts[i], msg, &uid, &dup, err);
+		reply_delivery(l, &l->rcpts[i], r, uid, dup, err);
 	}
 	buf_free(&err);
 	buf_free(&msg);
@@ -447,8 +479,8 @@ lmtpd_session(struct stream *s, const struct server_conn *conn,
     const struct accessd_ctx *ctx, struct dir_client *dc)
 {
 	struct lmtpd l = { .s = s, .ctx = ctx, .dc = dc };
-	struct smtp_cmd_opts opts = { .ext = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME,
-		.lmtp = true };
+	struct smtp_cmd_opts opts = { .ext = SMTP_EXT_SIZE | SMTP_EXT_8BITMIME |
+		SMTP_EXT_XQID, .lmtp = true };
 
 	l.pool = pool_new("lmtp");
 	l.reply = buf_new(256, LMTPD_REPLY_MAX);

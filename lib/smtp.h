@@ -50,7 +50,13 @@ struct smtp_limits {
 #define SMTP_EXT_AUTH		0x10u
 #define SMTP_EXT_CHUNKING	0x20u
 #define SMTP_EXT_BINARYMIME	0x40u
-#define SMTP_EXT_ALL		0x7fu
+#define SMTP_EXT_ALL		0x7fu	/* the standard ones */
+/* Tessera's own LMTP keyword: MAIL XQID=<queue id> marks a delivery the
+ * queue manager is in doubt about (a restart cut it short), so the LMTP
+ * server stores nothing it already stored for that id. Never offered on
+ * SMTP. */
+#define SMTP_EXT_XQID		0x80u
+#define SMTP_XQID_MAX		64	/* XQID value: 1 to 64 letters/digits */
 
 /* A reply a parser decided on: code (e.g. 501), enhanced status code
  * ("5.5.4") and text, all static strings. */

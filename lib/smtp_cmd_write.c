@@ -53,6 +53,10 @@ mail_params(struct buf *out, const struct smtp_mail_params *mp, unsigned ext)
 	}
 	if ((ext & SMTP_EXT_AUTH) && xtext_param(out, "AUTH", mp->auth) == -1)
 		return -1;
+	if ((ext & SMTP_EXT_XQID) && mp->xqid != NULL && (!smtp_xqid_valid(
+	    mp->xqid, strlen(mp->xqid)) || buf_printf(out, " XQID=%s",
+	    mp->xqid) == -1))
+		return -1;
 	return 0;
 }
 

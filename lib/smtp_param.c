@@ -140,16 +140,28 @@ mail_body(const struct param *pr, unsigned ext, struct smtp_mail_params *out,
 	return 0;
 }
 
+bool
+smtp_xqid_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > SMTP_XQID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	return true;
+}
+
 static int
 mail_param(struct pool *p, const struct param *pr,
     const struct smtp_limits *lim, unsigned ext,
     struct smtp_mail_params *out, unsigned *seen, struct smtp_error *err)
 {
 	static const char *const names[] = { "SIZE", "BODY", "SMTPUTF8",
-	    "RET", "ENVID", "AUTH" };
+	    "RET", "ENVID", "AUTH", "XQID" };
 	static const unsigned need[] = { SMTP_EXT_SIZE, SMTP_EXT_8BITMIME |
 	    SMTP_EXT_BINARYMIME, SMTP_EXT_SMTPUTF8, SMTP_EXT_DSN, SMTP_EXT_DSN,
-	    SMTP_EXT_AUTH };
+	    SMTP_EXT_AUTH, SMTP_EXT_XQID };
 	size_t k;
 
 	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
@@ -185,10 +197,15 @@ mail_param(struct pool *p, const struct param *pr,
 		    &out->envid) == -1)
 			return bad_value(err, "Bad ENVID value");
 		return 0;
-	default:
+	case 5:
 		if (pr->val == NULL || pr->val_len > lim->path_max * 3 ||
 		    xtext_value(p, pr->val, pr->val_len, true, &out->auth) == -1)
 			return bad_value(err, "Bad AUTH value");
+		return 0;
+	default:
+		if (pr->val == NULL || !smtp_xqid_valid(pr->val, pr->val_len))
+			return bad_value(err, "Bad XQID value");
+		out->xqid = pool_strndup(p, pr->val, pr->val_len);
 		return 0;
 	}
 }

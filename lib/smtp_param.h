@@ -1,7 +1,8 @@
 /*
  * lib/smtp_param.h - ESMTP parameters of MAIL FROM and RCPT TO: SIZE
  * (RFC 1870), BODY (RFC 6152, RFC 3030), SMTPUTF8 (RFC 6531), RET, ENVID,
- * NOTIFY, ORCPT (RFC 3461) and AUTH= (RFC 4954).
+ * NOTIFY, ORCPT (RFC 3461), AUTH= (RFC 4954) and Tessera's LMTP XQID=
+ * (lib/smtp.h).
  *
  * Pure parsers of client input: unknown or unoffered parameters are 555
  * 5.5.4, duplicates and bad values 501 5.5.4, a SIZE over the limit 552
@@ -44,6 +45,7 @@ struct smtp_mail_params {
 	enum smtp_ret ret;
 	char *envid;		/* ENVID=, xtext decoded (printable ASCII) */
 	char *auth;		/* AUTH=, xtext decoded; "<>" kept as is */
+	char *xqid;		/* XQID= (SMTP_EXT_XQID), letters and digits */
 };
 
 /* RCPT TO parameters. */
@@ -62,6 +64,9 @@ struct smtp_rcpt_params {
 int smtp_param_parse_mail(struct pool *p, const char *s, size_t len,
     const struct smtp_limits *lim, unsigned ext,
     struct smtp_mail_params *out, struct smtp_error *err);
+/* Whether s[0..len) is a valid XQID value (1 to SMTP_XQID_MAX letters or
+ * digits). */
+bool smtp_xqid_valid(const char *s, size_t len);
 /* The same for RCPT TO:<path> parameters (NOTIFY, ORCPT). */
 int smtp_param_parse_rcpt(struct pool *p, const char *s, size_t len,
     const struct smtp_limits *lim, unsigned ext,

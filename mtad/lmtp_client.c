@@ -204,11 +204,15 @@ transact(struct lmtp_conn *c, const struct lmtp_peer *peer,
 		ext |= SMTP_EXT_8BITMIME;
 	if (smtp_reply_ehlo_has(c->r, "SMTPUTF8", NULL, NULL))
 		ext |= SMTP_EXT_SMTPUTF8;
+	if (peer->xqid != NULL && smtp_reply_ehlo_has(c->r, "XQID", NULL,
+	    NULL))
+		ext |= SMTP_EXT_XQID;
 	memset(&mp, 0, sizeof(mp));
 	mp.has_size = true;
 	mp.size = e->size;
 	mp.body = body_map[e->body];
 	mp.smtputf8 = e->smtputf8;
+	mp.xqid = (char *)peer->xqid;
 	buf_reset(b);
 	if (smtp_cmd_write_mail(b, e->sender, &mp, ext) == -1) {
 		c->err = "cannot write MAIL FROM";

@@ -18,6 +18,8 @@ struct lmtp_peer {
 	unsigned port;
 	uint64_t timeout_ms;		/* each read and write */
 	const char *helo;		/* our name for LHLO */
+	const char *xqid;		/* a delivery in doubt: sent as MAIL
+					 * XQID= when offered, NULL if not */
 };
 
 /* The outcome for one recipient. */

@@ -105,6 +105,10 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		if (due > now)
 			goto out;
 	}
+	/* found in active/ (a restart cut its delivery short): the next hop
+	 * may have stored it already; LMTP is told so it can tell */
+	if (dir == QUEUE_ACTIVE)
+		peer.xqid = id;
 	if (dir != QUEUE_ACTIVE &&
 	    queue_msg_move(m, QUEUE_ACTIVE, false, &err) == -1) {
 		log_error("queue_id=%s event=move-failed to=active error=\"%s\"",

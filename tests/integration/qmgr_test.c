@@ -616,3 +616,68 @@ Test(qmgr, held_message_waits_then_release_delivers)
 	d_stop(&t);
 	d_stop(&a);
 }
+
+/* A copy of file dir/name, to put back later. */
+static char *
+save_file(const char *dir, const char *name)
+{
+	char *path = NULL, *text;
+
+	cr_assert_geq(asprintf(&path, "%s/%s", dir, name), 0);
+	text = slurp(path);
+	free(path);
+	return text;
+}
+
+/* mtad killed after accessd stored a message but before mtad recorded it
+ * (rebuilt here: the message and its state file put back in active/, as
+ * a kill -9 in that window leaves them): after the restart the queue
+ * manager marks the delivery as in doubt (XQID) and accessd finds its
+ * copy: the mailbox holds the message once, and the queue is empty. */
+Test(qmgr, restart_in_doubt_does_not_deliver_twice)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	struct queue_env env;
+	char *msg, *state, *out, *path = NULL, *qdir = NULL;
+	char id[QUEUE_ID_MAX];
+	struct pool *pool = pool_new("test");
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	mt_start_deferred(&t, ports[0], "in doubt");
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, &env, pool), 1);
+	cr_assert_eq(str_copy(id, sizeof(id), env.id), 0);
+	cr_assert_geq(asprintf(&qdir, "%s/queue/deferred", t.dir), 0);
+	msg = save_file(qdir, id);
+	state = save_file(qdir, pool_printf(pool, "%s.state", id));
+	cr_assert_gt(strlen(msg), 0);
+
+	ad_start(&a, ports[0], ports[1]);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 15000), t.p,
+	    "not delivered after accessd came back");
+	cr_assert_eq(itest_stop(&t.p, 5000), 0);
+	/* the crash window: stored by accessd, still in active/ */
+	cr_assert_geq(asprintf(&path, "%s/queue/active/%s", t.dir, id), 0);
+	write_file(path, msg);
+	own_by_user(path);
+	write_file(pool_printf(pool, "%s.state", path), state);
+	own_by_user(pool_printf(pool, "%s.state", path));
+	d_exec(&t, "mtad/mtad");
+	ITEST_ASSERT(wait_log(&a, "duplicate to=<alice@example.test>", 1,
+	    15000), a.p, "accessd did not recognise the stored copy");
+	ITEST_ASSERT(wait_log(&t, "event=removed", 2, 15000), t.p,
+	    "the in-doubt message was not finished");
+	cr_assert_eq(in_queue(&t, QUEUE_ACTIVE, NULL, pool), 0);
+	cr_assert_eq(in_queue(&t, QUEUE_DEFERRED, NULL, pool), 0);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 1 ", &a);
+	free(out);
+	free(msg);
+	free(state);
+	free(path);
+	free(qdir);
+	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
