@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,6 +680,124 @@ Test(qmgr, restart_in_doubt_does_not_deliver_twice)
 	free(state);
 	free(path);
 	free(qdir);
+	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+/* The queue ids the load client had acknowledged, and how many stored
+ * copies name each (filled by count_copy over the mail store). */
+static struct {
+	char (*id)[64];
+	unsigned *copies;
+	size_t n;
+	size_t stray;		/* stored copies of no acknowledged id */
+} acked;
+
+static int
+count_copy(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	char head[8192];
+	ssize_t got;
+	bool found = false;
+	int fd;
+
+	(void)st;
+	(void)ftw;
+	if (type != FTW_F || strstr(path, "/cur/") == NULL)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_neq(fd, -1, "%s", path);
+	got = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	cr_assert_gt(got, 0, "%s", path);
+	head[got] = '\0';
+	if (strstr(head, "\r\nDelivered-To: alice@example.test\r\n") == NULL)
+		return 0;
+	for (size_t i = 0; i < acked.n; i++) {
+		char *p = strstr(head, acked.id[i]);
+
+		if (p != NULL && p - head > 3 && memcmp(p - 3, "id ", 3) == 0) {
+			acked.copies[i]++;
+			found = true;
+		}
+	}
+	acked.stray += !found;
+	return 0;
+}
+
+/* mtad killed with SIGKILL, process group and all, several times while
+ * 5 clients send and the queue manager delivers: after the restart
+ * every acknowledged message reaches the mailbox exactly once. */
+Test(qmgr, kill_9_during_delivery_loses_and_doubles_nothing, .timeout = 150)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char *rec = NULL, *loadlog = NULL, *mail = NULL, line[256], port[8];
+	struct itest_proc *load;
+	struct pool *pool = pool_new("test");
+	size_t left = 1;
+	FILE *f;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	mt_start(&t, ports[0]);
+	cr_assert_geq(asprintf(&rec, "%s/acked.txt", t.dir), 0);
+	cr_assert_geq(asprintf(&loadlog, "%s/load.log", t.dir), 0);
+	snprintf(port, sizeof(port), "%u", t.port);
+	{
+		char *argv[] = { "python3", script, "load", port, "--clients",
+			"5", "--seconds", "5", "--out", rec, NULL };
+
+		load = itest_start(argv, NULL, loadlog);
+	}
+	cr_assert_not_null(load);
+	srand((unsigned)getpid());
+	for (int round = 0; round < 3; round++) {
+		/* once deliveries run: the kill lands among them */
+		ITEST_ASSERT(wait_log(&t, "status=delivered", round + 1, 20000),
+		    t.p, "no delivery before kill %d", round + 1);
+		usleep((useconds_t)(300 + rand() % 700) * 1000);
+		cr_assert_eq(kill(-t.p->pid, SIGKILL), 0);
+		cr_assert_eq(itest_stop(&t.p, 2000), 128 + SIGKILL);
+		d_exec(&t, "mtad/mtad");
+	}
+	while (itest_alive(load))
+		usleep(100 * 1000);
+	ITEST_ASSERT(itest_stop(&load, 1000) == 0, t.p, "load client failed");
+	/* the queue drains */
+	for (int i = 0; i < 900 && left > 0; i++) {
+		left = in_queue(&t, QUEUE_INCOMING, NULL, pool) +
+		    in_queue(&t, QUEUE_ACTIVE, NULL, pool) +
+		    in_queue(&t, QUEUE_DEFERRED, NULL, pool);
+		if (left > 0)
+			usleep(100 * 1000);
+	}
+	ITEST_ASSERT(left == 0, t.p, "%zu messages still queued", left);
+
+	f = fopen(rec, "r");
+	cr_assert_not_null(f);
+	acked.id = calloc(4096, sizeof(*acked.id));
+	acked.copies = calloc(4096, sizeof(*acked.copies));
+	while (fgets(line, sizeof(line), f) != NULL && acked.n < 4096)
+		cr_assert_eq(sscanf(line, "%63s", acked.id[acked.n++]), 1);
+	fclose(f);
+	cr_assert_gt(acked.n, 20, "only %zu messages acknowledged", acked.n);
+	cr_assert_geq(asprintf(&mail, "%s/mail", a.dir), 0);
+	cr_assert_eq(nftw(mail, count_copy, 16, FTW_PHYS), 0);
+	for (size_t i = 0; i < acked.n; i++)
+		ITEST_ASSERT(acked.copies[i] == 1, t.p, "acknowledged message "
+		    "%s stored %u times", acked.id[i], acked.copies[i]);
+	cr_log_info("%zu acknowledged, each stored once; %zu unacknowledged "
+	    "(cut by a kill) delivered too", acked.n, acked.stray);
+	free(acked.id);
+	free(acked.copies);
+	free(script);
+	free(rec);
+	free(loadlog);
+	free(mail);
 	pool_free(&pool);
 	d_stop(&t);
 	d_stop(&a);

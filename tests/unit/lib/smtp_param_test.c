@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/pool.h"
+#include "lib/smtp_cmd_write.h"
 #include "lib/smtp_param.h"
 #include "lib/smtp_xtext.h"
 #include "lib/banned.h"
@@ -120,6 +121,45 @@ Test(smtp_param, unoffered_extension_is_unknown)
 	mail_err("NOTIFY=NEVER", SMTP_EXT_ALL, 555, "5.5.4");
 	rcpt_err("RET=FULL", SMTP_EXT_ALL, 555);
 	rcpt_err("NOTIFY=NEVER", SMTP_EXT_ALL & ~SMTP_EXT_DSN, 555);
+}
+
+/* XQID= is Tessera's LMTP keyword: only when offered, letters and
+ * digits, at most SMTP_XQID_MAX; written back only when offered. */
+Test(smtp_param, xqid_only_when_offered)
+{
+	struct smtp_mail_params mp;
+	struct smtp_error err;
+	struct buf *out = buf_new(256, 4096);
+	char big[SMTP_XQID_MAX + 8];
+
+	mail_err("XQID=1K1XD3919P900K2G00", SMTP_EXT_ALL, 555, "5.5.4");
+	cr_assert_eq(mail("XQID=1K1XD3919P900K2G00", SMTP_EXT_XQID, &mp, &err),
+	    0);
+	cr_assert_str_eq(mp.xqid, "1K1XD3919P900K2G00");
+	mail_err("XQID=", SMTP_EXT_XQID, 501, "5.5.4");
+	mail_err("XQID", SMTP_EXT_XQID, 501, "5.5.4");
+	mail_err("XQID=a/b", SMTP_EXT_XQID, 501, "5.5.4");
+	mail_err("XQID=a XQID=b", SMTP_EXT_XQID, 501, "5.5.4");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[SMTP_XQID_MAX] = '\0';
+	cr_assert_eq(mail(pool_printf(pool, "XQID=%s", big), SMTP_EXT_XQID,
+	    &mp, &err), 0, "exactly SMTP_XQID_MAX");
+	big[SMTP_XQID_MAX] = 'a';
+	mail_err(pool_printf(pool, "XQID=%s", big), SMTP_EXT_XQID, 501,
+	    "5.5.4");
+	memset(&mp, 0, sizeof(mp));
+	mp.xqid = "Q1";
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", &mp, 0), 0);
+	cr_assert_str_eq(buf_cstr(out), "MAIL FROM:<a@b.example>\r\n");
+	buf_reset(out);
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", &mp,
+	    SMTP_EXT_XQID), 0);
+	cr_assert_str_eq(buf_cstr(out), "MAIL FROM:<a@b.example> XQID=Q1\r\n");
+	mp.xqid = "Q 1";
+	cr_assert_eq(smtp_cmd_write_mail(out, "a@b.example", &mp,
+	    SMTP_EXT_XQID), -1);
+	buf_free(&out);
 }
 
 Test(smtp_param, duplicates_rejected)
