@@ -16,6 +16,12 @@
 # daemon here reaps its children). Stored: files in directories named new
 # or cur anywhere below STORE (Maildir and Maildir++ alike).
 #   e2e.py cpu PID[,PID...]     prints the tree CPU in seconds, per PID
+#   e2e.py count STORE           prints the number of stored messages
+#   e2e.py timeline DIR          where Tessera's time went, from the logs
+#       DIR/mtad.log and DIR/accessd.log (log_level = info): LMTP
+#       connections per delivery, how many were open at once, the time
+#       of each step of an accessd LMTP session and of the queue
+#       manager's cycle, and the delay from accept to delivery.
 # Talks to 127.0.0.1 only.
 import argparse
 import os
@@ -154,9 +160,75 @@ def run(a):
     return 0 if stored >= accepted == a.messages else 1
 
 
+def stamp(line):
+    import datetime
+    return datetime.datetime.strptime(
+        line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def timeline(d):
+    import re
+    mt = open(os.path.join(d, "mtad.log")).read().splitlines()
+    ac = open(os.path.join(d, "accessd.log")).read().splitlines()
+
+    def qid(line):
+        return re.search(r"queue_id=(\S+)", line).group(1)
+
+    def ms(xs):
+        xs = sorted(xs)
+        if not xs:
+            return "-"
+        return "p50 %6.1f  mean %6.1f  p90 %6.1f ms" % (
+            xs[len(xs) // 2] * 1000, sum(xs) / len(xs) * 1000,
+            xs[int(0.9 * len(xs))] * 1000)
+
+    accepted = {qid(x): stamp(x) for x in mt if "event=accepted" in x}
+    dl = [(stamp(x), qid(x)) for x in mt
+          if "mtad/qmgr" in x and "event=delivery" in x]
+    rm = {qid(x): stamp(x) for x in mt
+          if "mtad/qmgr" in x and "event=removed" in x}
+    sess = {}
+    for x in ac:
+        m = re.match(r"\S+ accessd/lmtp\[\d+\]: (\S+): (\w+)", x)
+        if m:
+            sess.setdefault(m.group(1), {}).setdefault(m.group(2), stamp(x))
+    steps = ("connect", "lhlo", "rcpt", "delivered", "disconnect")
+    full = [s for s in sess.values() if all(k in s for k in steps)]
+    ev = sorted([(s["connect"], 1) for s in full] +
+                [(s["disconnect"], -1) for s in full])
+    cur = most = 0
+    for _, e in ev:
+        cur += e
+        most = max(most, cur)
+    print("deliveries %d, accessd LMTP sessions with a delivery %d, at most"
+          " %d open at once" % (len(dl), len(full), most))
+    names = ("connect -> LHLO (fork, greeting)", "LHLO -> RCPT 250 (lookup)",
+             "RCPT -> stored (DATA, store)", "stored -> disconnect")
+    for i, name in enumerate(names):
+        print("  accessd %-34s %s" % (name, ms(
+            [s[steps[i + 1]] - s[steps[i]] for s in full])))
+    print("  accessd %-34s %s" % ("whole LMTP session", ms(
+        [s["disconnect"] - s["connect"] for s in full])))
+    t = [x[0] for x in dl]
+    print("  qmgr    %-34s %s" % ("delivery -> next delivery", ms(
+        [b - a for a, b in zip(t, t[1:])])))
+    print("  qmgr    %-34s %s" % ("delivery -> removed (state, unlink)",
+          ms([rm[q] - a for a, q in dl if q in rm])))
+    print("  qmgr    %-34s %s" % ("removed -> next delivery", ms(
+        [b[0] - rm[a[1]] for a, b in zip(dl, dl[1:]) if a[1] in rm])))
+    lag = [a - accepted[q] for a, q in dl if q in accepted]
+    print("  %-42s %s" % ("accept -> delivered", ms(lag)))
+    if accepted and t:
+        print("  accepts over %.1f s, deliveries over %.1f s (%.1f/s)" % (
+            max(accepted.values()) - min(accepted.values()),
+            max(t) - min(t), len(t) / max(max(t) - min(t), 1e-3)))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["run", "cpu", "count"])
+    p.add_argument("mode", choices=["run", "cpu", "count", "timeline"])
     p.add_argument("args", nargs="*")
     p.add_argument("--messages", type=int, default=5000)
     p.add_argument("--clients", type=int, default=20)
@@ -169,6 +241,8 @@ def main():
         pids = [int(x) for x in a.args[0].split(",") if x]
         print(" ".join("%d=%.3f" % kv for kv in tree_cpu(pids).items()))
         return 0
+    if a.mode == "timeline":
+        return timeline(a.args[0])
     if a.mode == "count":
         print(count_stored(a.args[0]))
         return 0
