@@ -26,7 +26,6 @@
 import argparse
 import os
 import smtplib
-import socket
 import sys
 import threading
 import time
