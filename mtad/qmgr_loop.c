@@ -38,6 +38,9 @@ dt_value(struct pool *pool, const uint8_t *p, const struct msg_header_field *f)
 	}
 	if (n == 0 || n > LOOP_VALUE_MAX)
 		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x21 || v[i] == 0x7f)
+			return NULL;	/* no address holds these */
 	return v;
 }
 

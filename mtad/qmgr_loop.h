@@ -27,8 +27,8 @@ struct qmgr_loop_info {
 
 /* Scan the header block at the start of p[len] (the input may end before
  * the blank line: the caller read only so much). Keeps at most dt_max
- * Delivered-To: values (in pool); values longer than 320 bytes cannot be
- * an address and are not kept. */
+ * Delivered-To: values (in pool); values longer than 322 bytes or with
+ * white space or control bytes cannot be an address and are not kept. */
 void qmgr_loop_scan(const uint8_t *p, size_t len, size_t dt_max,
     struct pool *pool, struct qmgr_loop_info *out);
 
