@@ -166,14 +166,12 @@ d_exec(struct d *d, const char *prog)
 	    10000) == 0, d->p, "%s does not listen", prog);
 }
 
-/* accessd with LMTP and POP3 on two free ports. */
+/* accessd with LMTP and POP3 on ports[0] and ports[1]. */
 static void
-ad_start(struct d *a)
+ad_start_on(struct d *a, const uint16_t ports[2])
 {
 	char *text = NULL, *mail = NULL, *sock = NULL;
-	uint16_t ports[2];
 
-	cr_assert_eq(itest_free_ports(ports, 2), 0);
 	d_new(a, "accessd");
 	a->port = ports[0];
 	a->pop3 = ports[1];
@@ -204,6 +202,16 @@ ad_start(struct d *a)
 		usleep(20 * 1000);
 	ITEST_ASSERT(access(sock, F_OK) == 0, a->p, "no lookup socket");
 	free(sock);
+}
+
+/* accessd with LMTP and POP3 on two free ports. */
+static void
+ad_start(struct d *a)
+{
+	uint16_t ports[2];
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start_on(a, ports);
 }
 
 /* mtad delivering to LMTP port lmtp_port with directory uri; dir_extra
@@ -835,6 +843,45 @@ Test(qmgr_dsn, expansion_limits_crossed_bounce)
 	free(log);
 	cr_assert_eq(mailbox_count(&a, "eve"), 0);
 	cr_assert_eq(mailbox_count(&a, "alice"), 0);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+/* delay_warning 1s, accessd down for a while: one delay notice (Action:
+ * delayed) for a recipient asking for DELAY, however many retries (a
+ * recipient without DELAY gets none: tests/unit/mtad/delivery_test.c);
+ * then the message and the notice are delivered. */
+Test(qmgr_dsn, delay_warning_sent_once)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char *text, *parsed;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	mt_start(&t, ports[0], "[mtad.delivery]\ndelay_warning = 1s\n");
+	send_raw(&t, "<alice@example.test>", (const char *const[]){
+	    "<bob@example.test> NOTIFY=DELAY,FAILURE", NULL },
+	    "Subject: slow\\r\\n\\r\\nbody");
+	ITEST_ASSERT(wait_log(&t, "event=dsn ", 1, 15000), t.p,
+	    "no delay notice");
+	/* three more tries of the message: no second notice */
+	ITEST_ASSERT(wait_log(&t, "rcpt=bob@example.test relay=lmtp", 4,
+	    20000), t.p, "not retried");
+	cr_assert_eq(log_count(&t, "event=dsn "), 1);
+	cr_assert_eq(log_count(&t, "nrcpt=1 failed=0"), 1);
+	ad_start_on(&a, ports);
+	ITEST_ASSERT(wait_mailbox(&a, "alice", 1, 15000) == 1, t.p,
+	    "notice not delivered");
+	ITEST_ASSERT(wait_mailbox(&a, "bob", 1, 15000) == 1, t.p,
+	    "message not delivered");
+	text = fetch(&a, "alice", 1, &parsed);
+	HAS(parsed, "SUBJECT Delayed Mail (still being retried)", &a);
+	HAS(parsed, "RCPT Final-Recipient: rfc822; bob@example.test", &a);
+	HAS(parsed, "RCPT Action: delayed", &a);
+	HAS(parsed, "RCPT Status: 4.4.1", &a);
+	HAS(parsed, "RCPT Will-Retry-Until: ", &a);
+	free(text);
+	free(parsed);
 	d_stop(&t);
 	d_stop(&a);
 }
