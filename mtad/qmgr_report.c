@@ -30,8 +30,10 @@ delay_due(const struct qmgr *qm, const struct queue_env *env,
 	warn_at = env->arrival + qm->delivery->delay_warning / 1000;
 	if (now < warn_at)
 		return false;
-	if (r->attempts == 0 || r->next_try == 0)
-		return true;
+	if (r->attempts == 0)
+		return true;	/* first try, already late */
+	if (r->next_try < qmgr_backoff(qm, r->attempts))
+		return false;	/* rescheduled by hand: unknown, no repeat */
 	prev = r->next_try - qmgr_backoff(qm, r->attempts);
 	return prev < warn_at;
 }
