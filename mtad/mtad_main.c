@@ -27,12 +27,13 @@
 #include "lib/tls.h"
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
+#include "mtad/delivery_config.h"
 #include "mtad/mtad.h"
 #include "mtad/qmgr.h"
 #include "mtad/queue_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 8
+#define N_SECTIONS 9
 
 static void
 usage(void)
@@ -86,7 +87,7 @@ main(int argc, char **argv)
 	struct cfg_section_def sections[N_SECTIONS] = { settings_global_def,
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
-		mtad_listener_def() };
+		mtad_listener_def(), delivery_config_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
@@ -192,6 +193,15 @@ main(int argc, char **argv)
 	qm.retry_max_ms = m.mc->retry_max;
 	qm.scan_interval_ms = m.mc->queue_scan_interval;
 	qm.lifetime_ms = m.mc->max_queue_lifetime;
+	qm.dcs = m.dcs;
+	qm.max_received = (size_t)m.mc->max_received;
+	qm.delivery = cfg_get(c, "mtad.delivery");
+	{
+		const struct dir_config *dcfg = cfg_get(c, "directory");
+
+		qm.expand_max_depth = (unsigned)dcfg->group_max_depth;
+		qm.expand_max_targets = (size_t)dcfg->group_max_members;
+	}
 	children[1].user = g->user;
 	scfg.listeners = listeners;
 	scfg.session_ctx = &m;

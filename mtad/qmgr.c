@@ -1,8 +1,10 @@
 /*
  * mtad/qmgr.c - the queue manager loop: watch incoming/ with inotify,
- * move each message to active/, deliver its due recipients over LMTP,
- * record the results, then delete the message (all final) or move it to
- * deferred/; deferred/ is scanned every scan_interval for due messages.
+ * move each message to active/, settle loops and expansion
+ * (mtad/qmgr_prepare.c), deliver its due recipients over LMTP, queue the
+ * bounces and notices due (mtad/qmgr_report.c), record the results, then
+ * delete the message (all final) or move it to deferred/; deferred/ is
+ * scanned every scan_interval for due messages.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include "lib/pool.h"
 #include "mtad/lmtp_client.h"
 #include "mtad/qmgr.h"
+#include "mtad/qmgr_steps.h"
 #include "lib/banned.h"
 
 uint64_t
@@ -79,11 +82,12 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	struct pool *pool = pool_new("qmgr-msg");
 	struct queue_msg *m = NULL;
 	struct queue_state_rec *recs;
-	struct lmtp_result *res;
+	struct lmtp_result *res, *pre;
+	const char **relay;
 	struct lmtp_peer peer = { .host = qm->lmtp_host,
 		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
 		.helo = qm->hostname };
-	unsigned char *todo;
+	unsigned char *todo, *settled;
 	const char *err;
 	size_t n, ntodo = 0, nrecs = 0;
 	uint64_t now = now_s();
@@ -117,7 +121,10 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	}
 	n = m->env.nrcpts;
 	todo = pool_alloc(pool, n + 1);
+	settled = pool_alloc(pool, n + 1);
 	res = pool_alloc(pool, (n + 1) * sizeof(*res));
+	pre = pool_alloc(pool, (n + 1) * sizeof(*pre));
+	relay = pool_alloc(pool, (n + 1) * sizeof(*relay));
 	recs = pool_alloc(pool, (n + 1) * sizeof(*recs));
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &m->env.rcpts[i];
@@ -125,15 +132,25 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		todo[i] = !rcpt_final(r->state) && r->next_try <= now;
 		if (todo[i])
 			ntodo++;
+		relay[i] = pool_printf(pool, "lmtp:%s:%u", qm->lmtp_host,
+		    qm->lmtp_port);
 	}
 	if (ntodo > 0)
+		qmgr_prepare(qm, q, m, todo, settled, pre, relay, pool);
+	ntodo = 0;
+	for (size_t i = 0; i < n; i++)
+		ntodo += todo[i] != 0;
+	if (ntodo > 0)
 		lmtp_deliver(&peer, m, todo, res, pool);
+	for (size_t i = 0; i < n; i++)
+		if (settled[i])
+			res[i] = pre[i];
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &m->env.rcpts[i];
 		struct queue_state_rec *s;
 		const char *reply;
 
-		if (!todo[i])
+		if (!todo[i] && !settled[i])
 			continue;
 		s = &recs[nrecs++];
 		s->rcpt = i;
@@ -159,9 +176,9 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		    res[i].text);
 		s->reply = reply;
 		buf_reset(esc);
-		log_info("queue_id=%s event=delivery rcpt=%s relay=lmtp:%s:%u"
+		log_info("queue_id=%s event=delivery rcpt=%s relay=%s"
 		    " delay=%llus attempt=%u dsn=%s status=%s reply=\"%s\"",
-		    id, r->addr, qm->lmtp_host, qm->lmtp_port,
+		    id, r->addr, relay[i],
 		    (unsigned long long)(now_s() - m->env.arrival),
 		    (unsigned)s->attempts,
 		    res[i].enh[0] != '\0' ? res[i].enh :
@@ -170,6 +187,8 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		    status_name(s->state),
 		    log_escape(esc, reply, strlen(reply)));
 	}
+	if (nrecs > 0)
+		qmgr_report(qm, q, m, recs, nrecs, relay, now_s(), pool);
 	if (nrecs > 0 && queue_msg_update(m, recs, nrecs, &err) == -1) {
 		/* results not recorded: leave in active/ to retry later */
 		log_error("queue_id=%s event=update-failed error=\"%s\"", id,
@@ -227,6 +246,7 @@ qmgr_child_run(void *ctx)
 
 	if (q == NULL)
 		log_fatal("queue: %s", err);
+	qm->dir = dir_client_new(&qm->dcs);
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino != -1 && inotify_add_watch(ino, pool_printf(pool, "%s/%s",
 	    q->root, queue_dir_name(QUEUE_INCOMING)),

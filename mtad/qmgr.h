@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "directory/dir_client.h"
+#include "mtad/delivery_config.h"
 #include "mtad/queue.h"
 
 struct qmgr {
@@ -22,6 +24,13 @@ struct qmgr {
 	uint64_t retry_max_ms;		/* backoff cap */
 	uint64_t scan_interval_ms;	/* deferred/ looked at this often */
 	uint64_t lifetime_ms;		/* temporary failures bounce after */
+	/* loops, expansion, bounces (mtad/qmgr_steps.h) */
+	struct dir_client_settings dcs;	/* the lookup process */
+	struct dir_client *dir;		/* opened in the child */
+	unsigned expand_max_depth;	/* [directory] group_max_depth */
+	size_t expand_max_targets;	/* [directory] group_max_members */
+	size_t max_received;		/* [mtad] max_received */
+	const struct delivery_config *delivery;
 };
 
 /* server_child_fn: ctx is a struct qmgr. Never returns. */
