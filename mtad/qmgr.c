@@ -129,7 +129,10 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &m->env.rcpts[i];
 
-		todo[i] = !rcpt_final(r->state) && r->next_try <= now;
+		/* in active/ after a restart any unfinished recipient may
+		 * have been in flight: all are tried now, in doubt (XQID) */
+		todo[i] = !rcpt_final(r->state) && (r->next_try <= now ||
+		    dir == QUEUE_ACTIVE);
 		if (todo[i])
 			ntodo++;
 		relay[i] = pool_printf(pool, "lmtp:%s:%u", qm->lmtp_host,
@@ -234,6 +237,38 @@ run_dir(struct qmgr *qm, struct queue *q, enum queue_dir dir)
 	pool_free(&pool);
 }
 
+/* Wait (at most QMGR_LOOKUP_WAIT_MS) for the lookup process, started
+ * beside the queue manager, to answer: messages left in active/ by a
+ * restart are in doubt only until their first attempt, which should not
+ * be an expansion deferred because the lookup socket is not there yet. */
+#define QMGR_LOOKUP_WAIT_MS 15000
+
+static void
+wait_lookup(struct qmgr *qm)
+{
+	uint64_t t0 = now_ms();
+
+	for (;;) {
+		struct pool *p = pool_new("qmgr-ping");
+		struct dir_stats st;
+		struct dir_info info = { 0 };
+		enum dir_result r = dir_client_stats(qm->dir, p, &st, &info);
+
+		if (r != DIR_TEMPFAIL) {
+			pool_free(&p);
+			return;
+		}
+		if (now_ms() - t0 >= QMGR_LOOKUP_WAIT_MS) {
+			log_warn("event=lookup-wait-timeout error=\"%s\"",
+			    info.error != NULL ? info.error : "tempfail");
+			pool_free(&p);
+			return;
+		}
+		pool_free(&p);
+		usleep(50 * 1000);
+	}
+}
+
 void
 qmgr_child_run(void *ctx)
 {
@@ -258,6 +293,7 @@ qmgr_child_run(void *ctx)
 		log_warn_errno("inotify: falling back to polling");
 	log_info("event=qmgr-start lmtp=%s:%u inotify=%s", qm->lmtp_host,
 	    qm->lmtp_port, ino != -1 ? "yes" : "no");
+	wait_lookup(qm);
 	run_dir(qm, q, QUEUE_ACTIVE);	/* left there by a restart */
 	for (;;) {
 		struct pollfd pfd = { .fd = ino, .events = POLLIN };

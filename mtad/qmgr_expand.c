@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -271,7 +272,7 @@ expanded_env(const struct queue_env *env, const struct qmgr_expansion *x,
 
 int
 qmgr_expand_commit(struct queue *q, const struct queue_msg *m,
-    const struct qmgr_expansion *x, struct pool *pool,
+    const struct qmgr_expansion *x, const char *hostname, struct pool *pool,
     char id_out[QUEUE_ID_MAX], const char **err_out)
 {
 	struct queue_env env;
@@ -279,20 +280,29 @@ qmgr_expand_commit(struct queue *q, const struct queue_msg *m,
 	struct buf *hdr = buf_new(256, 1024 * 1024);
 	uint64_t copied;
 	int fd, rc = -1;
+	char date[64];
+	struct tm tm;
+	time_t now = time(NULL);
 
 	expanded_env(&m->env, x, pool, &env);
-	for (size_t i = 0; i < m->env.nrcpts; i++)
-		if (x->rcpts[i].forwarded && buf_printf(hdr, "Delivered-To:"
-		    " %s\r\n", m->env.rcpts[i].addr) == -1) {
-			*err_out = "too many Delivered-To: lines";
-			buf_free(&hdr);
-			return -1;
-		}
 	w = queue_writer_new(q, &env, pool, err_out);
 	if (w == NULL) {
 		buf_free(&hdr);
 		return -1;
 	}
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_printf(hdr, "Received: by %s (Tessera) with local\r\n\tid %s"
+	    " (expanded from %s); %s\r\n", hostname, queue_writer_id(w),
+	    m->id, date);
+	for (size_t i = 0; i < m->env.nrcpts; i++)
+		if (x->rcpts[i].forwarded && buf_printf(hdr, "Delivered-To:"
+		    " %s\r\n", m->env.rcpts[i].addr) == -1) {
+			*err_out = "too many Delivered-To: lines";
+			queue_writer_abort(&w);
+			buf_free(&hdr);
+			return -1;
+		}
 	fd = queue_msg_body_fd(m, err_out);
 	if (fd != -1 && queue_writer_write(w, hdr->data, hdr->len,
 	    err_out) == 0 && qmgr_submit_copy(w, fd, m->env.size, &copied,

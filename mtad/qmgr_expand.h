@@ -73,10 +73,12 @@ int qmgr_expand(struct dir_client *dc, const struct queue_env *env,
     struct pool *pool, struct qmgr_expansion *out);
 
 /* Queue the expanded message for x (x->ntargets > 0) of the open message
- * m. 0 with id_out set once it is on stable storage, or -1 with *err_out
- * (in pool). */
+ * m, behind a Received: line of hostname naming its new queue id (so an
+ * in-doubt LMTP delivery of the copy can be recognised by accessd, see
+ * accessd(8) XQID). 0 with id_out set once it is on stable storage, or -1
+ * with *err_out (in pool). */
 int qmgr_expand_commit(struct queue *q, const struct queue_msg *m,
-    const struct qmgr_expansion *x, struct pool *pool,
+    const struct qmgr_expansion *x, const char *hostname, struct pool *pool,
     char id_out[QUEUE_ID_MAX], const char **err_out);
 
 #endif

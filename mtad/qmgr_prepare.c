@@ -103,7 +103,7 @@ expand(struct qmgr *qm, struct queue *q, struct queue_msg *m,
 	if (x.identity)
 		return;
 	if (x.ntargets > 0 &&
-	    qmgr_expand_commit(q, m, &x, pool, id, &err) == -1) {
+	    qmgr_expand_commit(q, m, &x, qm->hostname, pool, id, &err) == -1) {
 		log_error("queue_id=%s event=expand-commit-failed error=\"%s\"",
 		    m->id, err);
 		for (size_t i = 0; i < n; i++)
