@@ -20,9 +20,9 @@ struct spam_tokens;
 #define SPAM_CLASSIFY_S		0.45
 #define SPAM_CLASSIFY_X		0.5
 /* Tokens whose f(w) is within this of 0.5 are ignored (no evidence). */
-#define SPAM_CLASSIFY_MIN_DEV	0.1
+#define SPAM_CLASSIFY_MIN_DEV	0.3
 /* Most tokens combined: the furthest from 0.5. */
-#define SPAM_CLASSIFY_MAX_CLUES	150
+#define SPAM_CLASSIFY_MAX_CLUES	400
 
 struct spam_result {
 	double score;		/* 0..1; 0.5 when nothing was known */

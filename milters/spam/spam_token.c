@@ -12,7 +12,8 @@
  *  - "NAME:word" for the words of selected fields (Subject, From, To,
  *    Received, ...), RFC 2047 decoded;
  *  - words of every text part, decoded to UTF-8 and HTML reduced to text,
- *    lower-cased ("upper:WORD" too for shouted words);
+ *    lower-cased ("upper:WORD" too for shouted words), and "bi:w1 w2"
+ *    for each pair of adjacent words;
  *  - "url:host", "url:DOMAIN" for each parent domain, "urlp:piece" for
  *    path pieces, of every URL (in HTML, the attributes' too);
  *  - "email:DOMAIN" for addresses in text;
@@ -41,6 +42,8 @@ struct tk {
 	spam_token_fn fn;
 	void *arg;
 	char tok[SPAM_TOKEN_BUILD_MAX];
+	char prev[SPAM_TOKEN_BUILD_MAX / 2];	/* last body word, folded */
+	size_t prev_len;
 };
 
 /* Header fields whose words are tokens, with the prefix they get; the
@@ -275,6 +278,22 @@ emit_word(struct tk *k, const char *prefix, const char *w, size_t len)
 		return;
 	}
 	emit(k, prefix, w, len, true);
+	if (prefix[0] == '\0') {
+		char bi[SPAM_TOKEN_BUILD_MAX];
+		size_t n = 0;
+
+		if (k->prev_len > 0) {
+			memcpy(bi, k->prev, k->prev_len);
+			n = k->prev_len;
+			bi[n++] = ' ';
+			for (size_t i = 0; i < len; i++)
+				bi[n++] = (char)lower((uint8_t)w[i]);
+			emit(k, "bi:", bi, n, false);
+		}
+		for (size_t i = 0; i < len; i++)
+			k->prev[i] = (char)lower((uint8_t)w[i]);
+		k->prev_len = len;
+	}
 	if (upper && letters >= 4 && prefix[0] == '\0')
 		emit(k, "upper:", w, len, false);
 }
@@ -285,6 +304,7 @@ emit_text(struct tk *k, const char *prefix, const char *text, size_t len)
 {
 	size_t i = 0;
 
+	k->prev_len = 0;
 	while (i < len) {
 		size_t s, e;
 
@@ -374,6 +394,7 @@ scan_headers(struct tk *k, struct pool *pool, const struct mime_message *m)
 			emit_text(k, hdr_words[j].prefix, v, strlen(v));
 			break;
 		}
+
 	}
 	if (!have_date)
 		emit_str(k, "struct:", "no-date");
