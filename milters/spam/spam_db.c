@@ -1,9 +1,9 @@
 /*
- * milters/spam/spam_db.c - the token database file: validation, mapping,
+ * milters/spam/spam_db.c - the token database file: validation, loading,
  * lookups, and building a new one that replaces the old atomically.
  *
- * Runs in tessera-spamd: the milter maps the file read-only (threads
- * share the mapping); `learn` builds a new image in memory and renames
+ * Runs in tessera-spamd: the milter reads the file into memory (threads
+ * share it read-only); `learn` builds a new image in memory and renames
  * it over the old file under a lock file, so any number of readers and
  * one learner at a time are safe. The file is untrusted input: every
  * field is checked before a record is read (spam_db_parse).
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,7 +151,8 @@ spam_db_open(const char *path, size_t size_max, bool allow_missing,
 {
 	struct spam_db *db;
 	struct stat st;
-	void *map;
+	uint8_t *img;
+	size_t len, got = 0;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -172,25 +172,32 @@ spam_db_open(const char *path, size_t size_max, bool allow_missing,
 		close(fd);
 		return NULL;
 	}
-	if (st.st_size == 0) {
-		*err_out = "truncated header";
-		close(fd);
-		return NULL;
+	/* read, not mapped: a file overwritten in place (cp, an editor)
+	 * would turn a mapping's pages into SIGBUS */
+	len = (size_t)st.st_size;
+	img = xmalloc(len + 1);
+	while (got < len + 1) {
+		ssize_t r = read(fd, img + got, len + 1 - got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (map == MAP_FAILED) {
-		*err_out = "cannot map";
+	if (got != len) {
+		*err_out = "file changed while it was read";
+		free(img);
 		return NULL;
 	}
 	db = xcalloc(1, sizeof(*db));
-	if (spam_db_parse(map, (size_t)st.st_size, db, err_out) == -1) {
-		munmap(map, (size_t)st.st_size);
+	if (spam_db_parse(img, len, db, err_out) == -1) {
+		free(img);
 		free(db);
 		return NULL;
 	}
-	db->map = map;
-	db->map_len = (size_t)st.st_size;
+	db->heap = img;
 	return db;
 }
 
@@ -201,8 +208,6 @@ spam_db_free(struct spam_db **dbp)
 
 	if (db == NULL)
 		return;
-	if (db->map != NULL)
-		munmap(db->map, db->map_len);
 	free(db->heap);
 	free(db);
 	*dbp = NULL;

@@ -14,7 +14,7 @@
  *  48  records: hash u64, spam count u32, ham count u32, hashes strictly
  *      ascending, neither count above its message total, not both 0.
  * A file is only ever replaced whole (new file, fsync, rename), so
- * readers that mapped the old one keep a consistent view and a crash
+ * readers that loaded the old one keep a consistent view and a crash
  * leaves the old or the new database, never a mix. The file is input
  * too: spam_db_parse validates all of the above before use.
  */
@@ -38,9 +38,7 @@ struct spam_db {
 	const uint8_t *records;	/* n * SPAM_DB_RECORD_SIZE bytes */
 	size_t n;
 	uint64_t n_spam, n_ham;	/* messages learnt */
-	void *map;		/* mmap'd image, or NULL */
-	size_t map_len;
-	uint8_t *heap;		/* malloc'd image, or NULL */
+	uint8_t *heap;		/* the image records point into, or NULL */
 };
 
 /* Validate the image data[len] and describe it in *out (pointing into
@@ -49,8 +47,8 @@ struct spam_db {
 int spam_db_parse(const uint8_t *data, size_t len, struct spam_db *out,
     const char **err_out);
 
-/* Open and validate the file at path (mapped read-only), at most
- * size_max bytes. A missing file gives an empty database when
+/* Read and validate the file at path, at most size_max bytes (read
+ * into memory, so later changes to the file cannot touch it). A missing file gives an empty database when
  * allow_missing. Returns the database, or NULL with *err_out (static
  * text; errno-style detail in the log is the caller's). */
 struct spam_db *spam_db_open(const char *path, size_t size_max,

@@ -240,13 +240,14 @@ cb_eom(SMFICTX *ctx)
 	log_info("%s: verdict=%s score=%.4f clues=%zu tokens=%zu bytes=%zu%s",
 	    qid, spam_verdict_name(v), r.score, r.clues, r.tokens,
 	    c->msg->len, c->truncated ? " truncated=yes" : "");
-	conn_reset(c);
 	if (v == SPAM_REJECT) {
+		conn_reset(c);
 		(void)smfi_setreply(ctx, "550", "5.7.1",
 		    "Message refused as spam");
 		return SMFIS_REJECT;
 	}
 	drop_old_fields(ctx, c);
+	conn_reset(c);
 	if (str_printf(score, sizeof(score), "%.4f", r.score) == -1 ||
 	    str_printf(status, sizeof(status), "%s, score=%s",
 	    v == SPAM_TAG ? "Yes" : "No", score) == -1)
