@@ -7,10 +7,10 @@
  * and HTML go through lib/mime* (bounded by struct msg_limits and
  * text_max); words are cut at token_len_max and the set of tokens at
  * tokens_max. Tokens are:
- *  - "hdr:NAME" for every header field present (X-Spam-* excluded: they
- *    are ours, or a sender's forgery);
  *  - "NAME:word" for the words of selected fields (Subject, From, To,
- *    Received, ...), RFC 2047 decoded;
+ *    Received, ...), RFC 2047 decoded (X-Spam-* fields are never read:
+ *    they are ours, or a sender's forgery; bare presence of a field was
+ *    tried as a token and made cross-validation slightly worse);
  *  - words of every text part, decoded to UTF-8 and HTML reduced to text,
  *    lower-cased ("upper:WORD" too for shouted words), and "bi:w1 w2"
  *    for each pair of adjacent words;
@@ -374,12 +374,10 @@ scan_headers(struct tk *k, struct pool *pool, const struct mime_message *m)
 
 	for (size_t i = 0; i < h->count; i++) {
 		const struct msg_header_field *f = &h->fields[i];
-		const char *name = (const char *)m->data + f->off;
 		char *v;
 
 		if (is_x_spam(m->data, f) || f->name_len > 64)
 			continue;
-		emit(k, "hdr:", name, f->name_len, true);
 		have_date |= msg_header_is(m->data, f, "date");
 		have_msgid |= msg_header_is(m->data, f, "message-id");
 		for (size_t j = 0; j < sizeof(hdr_words) / sizeof(hdr_words[0]);

@@ -65,8 +65,6 @@ Test(spam_token, header_words_carry_the_field_name)
 	cr_assert(has_tok(b, "from:alice"));
 	cr_assert(has_tok(b, "from:email:example.org"));
 	cr_assert(has_tok(b, "to:email:example.net"));
-	cr_assert(has_tok(b, "hdr:subject"));
-	cr_assert(has_tok(b, "hdr:x-mailer"));
 	cr_assert(has_tok(b, "hello"));
 	cr_assert(!has_tok(b, "subject:hello"));
 	cr_assert(!has_tok(b, "struct:no-date"));
@@ -87,9 +85,10 @@ Test(spam_token, our_own_and_forged_spam_fields_are_ignored)
 {
 	struct buf *b = tokens_of(HDR "X-Spam-Status: No, score=0.0\r\n"
 	    "X-Spam-Score: 0.0\r\n\r\nbody\r\n", NULL);
+	struct buf *plain = tokens_of(HDR "\r\nbody\r\n", NULL);
 
-	cr_assert(!has_tok(b, "hdr:x-spam-status"));
-	cr_assert(!has_tok(b, "hdr:x-spam-score"));
+	cr_assert_str_eq(buf_cstr(b), buf_cstr(plain));
+	buf_free(&plain);
 	buf_free(&b);
 }
 
