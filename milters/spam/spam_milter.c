@@ -224,14 +224,21 @@ cb_eom(SMFICTX *ctx)
 	struct conn *c = conn_of(ctx);
 	struct spam_result r;
 	enum spam_verdict v;
-	char status[64], score[32];
-	const char *qid;
+	char status[64], score[32], qid[80];
+	const char *id;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	qid = smfi_getsymval(ctx, "i");
-	if (qid == NULL)
-		qid = "-";
+	id = smfi_getsymval(ctx, "i");
+	{
+		/* the MTA's queue id, escaped: it is the peer's text */
+		struct buf *e = buf_new(64, 1024);
+
+		/* a longer one is cut: still greppable */
+		(void)str_copy(qid, sizeof(qid), id == NULL ? "-" :
+		    log_escape(e, id, strlen(id)));
+		buf_free(&e);
+	}
 	db_refresh();
 	pthread_rwlock_rdlock(&spamd.lock);
 	v = spam_scan(spamd.db, spamd.s, spamd.ml, c->msg->data, c->msg->len,
