@@ -13,7 +13,7 @@ if [ ! -f "$b/Makefile" ]; then
 	(cd "$b" && CC=clang "$src/configure" -q --enable-sanitizers --disable-werror \
 		CFLAGS="-g -O1 -fsanitize=fuzzer-no-link")
 fi
-make -s -C "$b" libtcore.a libtdir.a libtqueue.a libtmtad.a
+make -s -C "$b" libtcore.a libtdir.a libtqueue.a libtmtad.a libtspam.a
 flags=$(cd "$b" && MAKEFLAGS='' make --no-print-directory -s -f Makefile -f - print-flags <<'MK'
 print-flags:
 	@echo $(TCORE_CFLAGS) $(LDAP_CFLAGS) '|' $(GNUTLS_LIBS) $(SASL_LIBS) $(INIH_LIBS) $(IDN2_LIBS) $(UNBOUND_LIBS) $(LDAP_LIBS)
@@ -27,7 +27,7 @@ for t in "$src"/tests/fuzz/*_fuzz.c; do
 	mkdir -p "$b/crashes/$name" "$b/corpus/$name"
 	# shellcheck disable=SC2086
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -I"$src" -I"$b" $cflags \
-		"$t" "$b/libtmtad.a" "$b/libtqueue.a" "$b/libtdir.a" "$b/libtcore.a" $libs -o "$b/$name"
+		"$t" "$b/libtmtad.a" "$b/libtspam.a" "$b/libtqueue.a" "$b/libtdir.a" "$b/libtcore.a" $libs -lm -o "$b/$name"
 	echo "fuzzing $name for ${secs}s"
 	if ! "$b/$name" -max_total_time="$secs" \
 		-artifact_prefix="$b/crashes/$name/" "$b/corpus/$name" "$seeds"
