@@ -81,6 +81,8 @@ def main():
         "attach-zip.eml": mail_attach("attachzip", "invoice zipped",
                                       "eicar.zip",
                                       zip_bytes("eicar.com", EICAR)),
+        "attach-depth6.eml": mail_attach("attachdeep", "deep",
+                                         "deep.zip", nested_zip(EICAR, 6)),
         "inline.eml": mail_plain("inline", "inline test",
                                  "Hello Bob,\r\n\r\nthe test string:\r\n"
                                  + eicar + "\r\n\r\nAlice\r\n"),
