@@ -118,8 +118,6 @@ static const struct cfg_key virusd_keys[] = {
 	    "1000000", "files extracted from one message"),
 	CFG_TIME(struct virusd_config, max_scan_time, "max_scan_time", "2m",
 	    "100ms", "1h", "time one message may be scanned"),
-	CFG_TIME(struct virusd_config, mta_timeout, "mta_timeout", "5m",
-	    "1s", "2h", "wait this long for the MTA's next milter command"),
 };
 
 const struct cfg_section_def virusd_config_def = CFG_SECTION("virusd",

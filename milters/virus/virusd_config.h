@@ -41,7 +41,6 @@ struct virusd_config {
 	int64_t max_recursion;		/* CL_ENGINE_MAX_RECURSION */
 	int64_t max_files;		/* CL_ENGINE_MAX_FILES */
 	uint64_t max_scan_time;		/* ms, CL_ENGINE_MAX_SCANTIME */
-	uint64_t mta_timeout;		/* ms, smfi_settimeout */
 };
 
 extern const struct cfg_section_def virusd_config_def;

@@ -231,13 +231,14 @@ virusd_milter_run(const struct virusd_config *cfg,
 		.xxfi_abort = cb_abort,
 		.xxfi_close = cb_close,
 	};
-	uint64_t secs = cfg->mta_timeout / 1000;
 
 	st.cfg = cfg;
 	st.slot = slot;
 	state = &st;
+	/* libmilter's own timeout (smfi_settimeout) is left at its
+	 * default: it only bounds writes to the MTA, which is trusted, and
+	 * libmilter waits for MTA commands without a limit. */
 	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS ||
-	    smfi_settimeout((int)(secs > 0 ? secs : 1)) != MI_SUCCESS ||
 	    smfi_register(desc) != MI_SUCCESS) {
 		log_error("virusd: cannot set up the milter on %s",
 		    cfg->socket);

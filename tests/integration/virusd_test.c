@@ -36,7 +36,6 @@ __lsan_default_suppressions(void)
 	return "leak:libcriterion.so\n";
 }
 
-TestSuite(virusd, .timeout = 90);
 
 #define EICAR_SIG "Tessera.Test.EICAR.NDB.UNOFFICIAL"
 #define CLAMEXE_SIG "Tessera.Test.ClamExe.NDB.UNOFFICIAL"
@@ -50,6 +49,22 @@ struct vd {
 	char *log;
 	struct itest_proc *p;
 };
+
+/* The milter of the running test. File-level so that the suite's fini
+ * stops it when an assertion ends the test early: it runs in a process
+ * group of its own and would outlive the test. */
+static struct vd V;
+
+static void vd_stop(struct vd *v);
+
+static void
+vd_fini(void)
+{
+	if (V.p != NULL)
+		vd_stop(&V);
+}
+
+TestSuite(virusd, .timeout = 90, .fini = vd_fini);
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
@@ -181,13 +196,14 @@ vd_stop(struct vd *v)
 {
 	int rc = itest_stop(&v->p, 15000);
 
-	cr_expect_eq(rc, 0, "tessera-virusd exit status %d", rc);
 	free(v->db);
 	free(v->sock);
 	free(v->conf);
 	free(v->log);
 	vt_rmdir(&v->data);
 	itest_cleanup_dir(&v->dir);
+	memset(v, 0, sizeof(*v));
+	cr_expect_eq(rc, 0, "tessera-virusd exit status %d", rc);
 }
 
 /* One message to send and what to expect of it. */
@@ -263,80 +279,74 @@ static const char *const all_db[] = { "tessera-test.hdb",
 
 Test(virusd, eicar_attachment_is_refused_naming_the_signature)
 {
-	struct vd v;
 	const struct msg m[] = { REJECT("attach.eml", EICAR_SIG) };
 
-	vd_start(&v, "", all_db);
-	expect_all(&v, m, 1);
-	cr_assert(log_has(&v, "qid=QID1 result=infected name=\"" EICAR_SIG
+	vd_start(&V, "", all_db);
+	expect_all(&V, m, 1);
+	cr_assert(log_has(&V, "qid=QID1 result=infected name=\"" EICAR_SIG
 	    "\" verdict=reject"));
-	vd_stop(&v);
+	vd_stop(&V);
 }
 
 Test(virusd, eicar_inline_zipped_and_a_testfiles_mail_are_refused)
 {
-	struct vd v;
 	const struct msg m[] = {
 		REJECT("inline.eml", EICAR_SIG),
 		REJECT("attach-zip.eml", EICAR_SIG),
 		REJECT(VT_TESTFILES "/clam.mail", CLAMEXE_SIG),
 	};
 
-	vd_start(&v, "", all_db);
-	expect_all(&v, m, 3);
-	vd_stop(&v);
+	vd_start(&V, "", all_db);
+	expect_all(&V, m, 3);
+	vd_stop(&V);
 }
 
 /* Clean mail, also after a refused message on the same connection
  * (nothing of the previous message is left in the buffer). */
 Test(virusd, clean_mail_is_accepted_with_the_header)
 {
-	struct vd v;
 	const struct msg m[] = {
 		CLEAN("clean.eml"),
 		REJECT("attach.eml", EICAR_SIG),
 		CLEAN("clean-attach.eml"),
 	};
 
-	vd_start(&v, "", all_db);
-	expect_all(&v, m, 3);
-	vd_stop(&v);
+	vd_start(&V, "", all_db);
+	expect_all(&V, m, 3);
+	vd_stop(&V);
 }
 
 Test(virusd, scanned_header_is_configurable)
 {
-	struct vd v;
 	const struct msg m[] = {
 		{ "clean.eml", "accept", "X-Scanned-By", "av.example.test",
 		  NULL },
 	};
 
-	vd_start(&v, "scanned_header = X-Scanned-By: av.example.test\n",
+	vd_start(&V, "scanned_header = X-Scanned-By: av.example.test\n",
 	    all_db);
-	expect_all(&v, m, 1);
-	vd_stop(&v);
+	expect_all(&V, m, 1);
+	vd_stop(&V);
 }
 
 Test(virusd, quarantine_mode_holds_infected_mail)
 {
-	struct vd v;
 	const struct msg m[] = {
 		{ "attach.eml", "quarantine", "X-Virus-Status",
 		  "infected; signature=" EICAR_SIG, "virus " EICAR_SIG },
 		CLEAN("clean.eml"),
 	};
 
-	vd_start(&v, "action = quarantine\n", all_db);
-	expect_all(&v, m, 2);
-	cr_assert(log_has(&v, "verdict=quarantine"));
-	vd_stop(&v);
+	vd_start(&V, "action = quarantine\n", all_db);
+	expect_all(&V, m, 2);
+	cr_assert(log_has(&V, "verdict=quarantine"));
+	vd_stop(&V);
 }
 
 /* A zip six deep past max_recursion = 3, and a message past
  * max_message_size (spilled to temp_dir on the way): each exceed action. */
 Test(virusd, limits_take_the_exceed_action)
 {
-	struct vd v;
 	const struct msg accept[] = {
 		{ "attach-depth6.eml", "accept", "X-Virus-Status",
 		  "unscanned; limit=max_recursion", NULL },
@@ -359,29 +369,28 @@ Test(virusd, limits_take_the_exceed_action)
 	char *conf;
 
 	conf = fmt("%sexceed_action = accept\n", lim);
-	vd_start(&v, conf, all_db);
+	vd_start(&V, conf, all_db);
 	free(conf);
-	expect_all(&v, accept, 3);
-	cr_assert(log_has(&v, "result=exceeded name=\"max_message_size\""
+	expect_all(&V, accept, 3);
+	cr_assert(log_has(&V, "result=exceeded name=\"max_message_size\""
 	    " verdict=accept size=343212 spilled=yes"));
-	vd_stop(&v);
+	vd_stop(&V);
 
 	conf = fmt("%sexceed_action = tempfail\n", lim);
-	vd_start(&v, conf, all_db);
+	vd_start(&V, conf, all_db);
 	free(conf);
-	expect_all(&v, tempfail, 1);
-	vd_stop(&v);
+	expect_all(&V, tempfail, 1);
+	vd_stop(&V);
 
 	conf = fmt("%sexceed_action = reject\n", lim);
-	vd_start(&v, conf, all_db);
+	vd_start(&V, conf, all_db);
 	free(conf);
-	expect_all(&v, reject, 2);
-	vd_stop(&v);
+	expect_all(&V, reject, 2);
+	vd_stop(&V);
 }
 
 Test(virusd, max_scan_size_is_a_limit)
 {
-	struct vd v;
 	const struct msg m[] = {
 		{ "big.eml", "tempfail", "451", "4.7.1",
 		  "Message could not be scanned for viruses (limit"
@@ -389,10 +398,10 @@ Test(virusd, max_scan_size_is_a_limit)
 		CLEAN("clean.eml"),
 	};
 
-	vd_start(&v, "max_scan_size = 64k\nexceed_action = tempfail\n",
+	vd_start(&V, "max_scan_size = 64k\nexceed_action = tempfail\n",
 	    all_db);
-	expect_all(&v, m, 2);
-	vd_stop(&v);
+	expect_all(&V, m, 2);
+	vd_stop(&V);
 }
 
 /* SIGHUP reloads database_dir: with hash signatures only, EICAR inside a
@@ -400,28 +409,27 @@ Test(virusd, max_scan_size_is_a_limit)
  * it is refused. A reload that fails keeps the engine in service. */
 Test(virusd, sighup_reloads_the_databases)
 {
-	struct vd v;
 	static const char *const hdb_only[] = { "tessera-test.hdb", NULL };
 	static const char *const ndb[] = { "tessera-test.ndb", NULL };
 	const struct msg before[] = { CLEAN("inline.eml") };
 	const struct msg after[] = { REJECT("inline.eml", EICAR_SIG) };
 	char *broken;
 
-	vd_start(&v, "", hdb_only);
-	expect_all(&v, before, 1);
-	db_add(&v, ndb);
-	cr_assert_eq(kill(v.p->pid, SIGHUP), 0);
-	wait_log(&v, "virusd: reloaded database_dir=");
-	expect_all(&v, after, 1);
-	cr_assert(log_has(&v, "signatures=4"));
+	vd_start(&V, "", hdb_only);
+	expect_all(&V, before, 1);
+	db_add(&V, ndb);
+	cr_assert_eq(kill(V.p->pid, SIGHUP), 0);
+	wait_log(&V, "virusd: reloaded database_dir=");
+	expect_all(&V, after, 1);
+	cr_assert(log_has(&V, "signatures=4"));
 
-	broken = vt_join(v.db, "broken.ndb");
+	broken = vt_join(V.db, "broken.ndb");
 	cr_assert_eq(vt_write(broken, "Broken:0:*:zz\n", 14), 0);
-	cr_assert_eq(kill(v.p->pid, SIGHUP), 0);
-	wait_log(&v, "reload failed, keeping the databases in service");
-	expect_all(&v, after, 1);
+	cr_assert_eq(kill(V.p->pid, SIGHUP), 0);
+	wait_log(&V, "reload failed, keeping the databases in service");
+	expect_all(&V, after, 1);
 	free(broken);
-	vd_stop(&v);
+	vd_stop(&V);
 }
 
 Test(virusd, a_database_without_signatures_stops_the_start)
@@ -447,9 +455,9 @@ Test(virusd, a_database_without_signatures_stops_the_start)
 	rc = itest_stop(&p, 1000);
 	cr_assert_eq(rc, 1);
 	{
-		struct vd v = { .log = log };
+		const struct vd lv = { .log = log };
 
-		cr_assert(log_has(&v, "cannot load databases from"));
+		cr_assert(log_has(&lv, "cannot load databases from"));
 	}
 	free(conf);
 	free(log);

@@ -68,6 +68,18 @@ def mail_attach(name, subject, filename, data):
     return text.encode("ascii")
 
 
+def mail_many_zips(name, n):
+    """n zip attachments of 200 KB of zeros each: slow to scan whole."""
+    b = "=-=tessera-many=-="
+    blob = b64_lines(zip_bytes("zeros.txt", b"0" * 200000))
+    part = ("--%s\r\nContent-Type: application/zip\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n" % (b, blob))
+    text = (HEAD.format(name=name, subject="many zips")
+            + 'Content-Type: multipart/mixed; boundary="%s"\r\n\r\n' % b
+            + part * n + "--%s--\r\n" % b)
+    return text.encode("ascii")
+
+
 def main():
     d = sys.argv[1]
     eicar = EICAR.decode("ascii")
@@ -96,6 +108,8 @@ def main():
                                      "report.zip",
                                      zip_bytes("report.txt",
                                                b"quarterly numbers\n" * 50)),
+        # 1000 zips: a scan of well over 100 ms (max_scan_time)
+        "many-zips.eml": mail_many_zips("manyzips", 1000),
         # clean text, about 300 KiB: past a small max_scan_size
         "big.eml": mail_plain("big", "big",
                               "".join("line %06d of a long and harmless"

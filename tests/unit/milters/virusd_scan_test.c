@@ -67,7 +67,6 @@ defaults(void)
 		.max_recursion = 16,
 		.max_files = 10000,
 		.max_scan_time = 120000,
-		.mta_timeout = 300000,
 	};
 	return c;
 }
@@ -289,6 +288,20 @@ Test(virusd_scan, files_limit)
 	c.max_files = 10;
 	r = scan(&c, "clean-zip.eml");
 	assert_status(&r, VIRUSD_CLEAN, "", "zip in mail, 10");
+}
+
+/* A thousand zips take well over 100 ms to scan whole. */
+Test(virusd_scan, scan_time_limit)
+{
+	struct virusd_config c = defaults();
+	struct virusd_result r;
+
+	c.max_scan_time = 100;
+	r = scan(&c, "many-zips.eml");
+	assert_status(&r, VIRUSD_EXCEEDED, "max_scan_time", "100ms");
+	c.max_scan_time = 600000;
+	r = scan(&c, "many-zips.eml");
+	assert_status(&r, VIRUSD_CLEAN, "", "10m");
 }
 
 /* The spool's own cap: max+1 bytes are not scanned, max bytes are. */
