@@ -12,7 +12,6 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
-#include "lib/str.h"
 #include "milters/virus/virusd_config.h"
 #include "lib/banned.h"
 

@@ -17,12 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <clamav.h>
-
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+
+#include <clamav.h>
+
 #include "milters/virus/virusd_engine.h"
 #include "lib/banned.h"
 
@@ -55,6 +56,15 @@ static const struct {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static cl_error_t init_rc;
 
+/* Errors libclamav reported during the scan running in this thread.
+ * libclamav can fail a scan yet return CL_CLEAN (it does when it cannot
+ * create its temporary directory): an error message seen during a scan
+ * makes it VIRUSD_ERROR, never clean. Scans are synchronous in the
+ * calling thread, so a thread-local counter attributes each message to
+ * its scan whatever context libclamav passes along. */
+static _Thread_local unsigned scan_errors;
+static _Thread_local char scan_error[VIRUSD_NAME_MAX];
+
 static void
 clamav_msg(enum cl_msg severity, const char *fullmsg, const char *msg,
     void *context)
@@ -63,10 +73,14 @@ clamav_msg(enum cl_msg severity, const char *fullmsg, const char *msg,
 
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		n--;
-	if (severity == CL_MSG_ERROR)
+	if (severity == CL_MSG_ERROR) {
 		log_error("libclamav: %.*s", (int)n, msg);
-	else if (severity == CL_MSG_WARN)
+		if (scan_errors++ == 0)
+			(void)str_printf(scan_error, sizeof(scan_error),
+			    "libclamav: %.*s", (int)n, msg);
+	} else if (severity == CL_MSG_WARN) {
 		log_warn("libclamav: %.*s", (int)n, msg);
+	}
 }
 
 static void
@@ -226,6 +240,10 @@ result_from(cl_error_t rc, const char *virname, struct virusd_result *out)
 {
 	size_t plen = strlen(EXCEEDED_PREFIX);
 
+	if (rc == CL_CLEAN && scan_errors > 0) {
+		result_set(out, VIRUSD_ERROR, scan_error);
+		return;
+	}
 	if (rc == CL_CLEAN) {
 		result_set(out, VIRUSD_CLEAN, "");
 		return;
@@ -288,6 +306,7 @@ virusd_engine_scan_mem(const struct virusd_engine *e, const void *p,
 		return;
 	}
 	scan_options(&o);
+	scan_errors = 0;
 	rc = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &o,
 	    NULL);
 	result_from(rc, virname, out);
@@ -317,6 +336,7 @@ virusd_engine_scan_fd(const struct virusd_engine *e, int fd,
 	if (too_big(e, (uint64_t)st.st_size, out))
 		return;
 	scan_options(&o);
+	scan_errors = 0;
 	rc = cl_scandesc(fd, NULL, &virname, &scanned, e->cl, &o);
 	result_from(rc, virname, out);
 }

@@ -16,12 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libmilter/mfapi.h>
-
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+
+#include <libmilter/mfapi.h>
+
 #include "milters/virus/virusd_milter.h"
 #include "milters/virus/virusd_spool.h"
 #include "milters/virus/virusd_verdict.h"

@@ -404,6 +404,38 @@ Test(virusd, max_scan_size_is_a_limit)
 	vd_stop(&V);
 }
 
+/* A scan that fails (temp_dir removed under the running milter) gets
+ * error_action: tempfail by default, or accept with a header. */
+Test(virusd, scan_errors_take_the_error_action)
+{
+	const struct msg tempfail[] = {
+		{ "attach.eml", "tempfail", "451", "4.7.1",
+		  "Virus scan failed, try again later" },
+		{ "clean.eml", "tempfail", "451", "4.7.1",
+		  "Virus scan failed, try again later" },
+	};
+	const struct msg accept[] = {
+		{ "clean.eml", "accept", "X-Virus-Status", "unscanned; error",
+		  NULL },
+	};
+	char *tmp;
+
+	vd_start(&V, "", all_db);
+	tmp = vt_join(V.dir, "tmp");
+	cr_assert_eq(rmdir(tmp), 0);
+	expect_all(&V, tempfail, 2);
+	cr_assert(log_has(&V, "result=error"));
+	free(tmp);
+	vd_stop(&V);
+
+	vd_start(&V, "error_action = accept\n", all_db);
+	tmp = vt_join(V.dir, "tmp");
+	cr_assert_eq(rmdir(tmp), 0);
+	expect_all(&V, accept, 1);
+	free(tmp);
+	vd_stop(&V);
+}
+
 /* SIGHUP reloads database_dir: with hash signatures only, EICAR inside a
  * body passes; after the body signatures are added and the milter told,
  * it is refused. A reload that fails keeps the engine in service. */

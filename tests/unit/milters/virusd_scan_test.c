@@ -386,6 +386,26 @@ Test(virusd_scan, spill_failure_is_an_error)
 	buf_free(&err);
 }
 
+/* libclamav without its temporary directory returns CL_CLEAN after an
+ * error message: that is a scan error, not clean mail. */
+Test(virusd_scan, libclamav_errors_are_not_clean)
+{
+	struct virusd_config c = defaults();
+	struct virusd_result r;
+	struct virusd_decision d;
+
+	c.temp_dir = (char *)"/nonexistent/tmp";
+	r = scan(&c, "attach.eml");
+	cr_assert_eq(r.status, VIRUSD_ERROR, "%s %s",
+	    virusd_status_name(r.status), r.name);
+	cr_assert_not_null(strstr(r.name, "temporary directory"), "%s",
+	    r.name);
+	virusd_verdict_decide(&c, &r, &d);
+	cr_assert_eq(d.verdict, VIRUSD_VERDICT_TEMPFAIL);
+	r = scan(&c, "clean.eml");
+	cr_assert_eq(r.status, VIRUSD_ERROR);
+}
+
 Test(virusd_scan, spool_counts_past_its_cap)
 {
 	struct virusd_spool *sp = virusd_spool_new(10, 4, NULL);
