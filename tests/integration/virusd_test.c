@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/xalloc.h"
 #include "tests/integration/itest.h"
 #include "tests/unit/milters/virusd_testdata.h"
 #include "lib/banned.h"
@@ -215,47 +216,59 @@ struct msg {
 				 * quarantine: name, value, reason */
 };
 
-/* Send msgs over one milter connection with miltertest; 0 if every
- * expectation held. Output (for messages) into out. */
-static int
-miltertest(struct vd *v, const struct msg *msgs, size_t n, struct buf *out)
+/* The miltertest command line that sends msgs over one milter
+ * connection (at most 3): argv (64 slots) NULL-terminated, its strings
+ * freed by args_free. */
+static void
+args_build(struct vd *v, const struct msg *msgs, size_t n, char **argv)
 {
-	char *script = vt_srcpath("tests/integration/virusd/message.lua");
-	char *argv[64];
-	char *owned[64];
-	size_t k = 0, o = 0;
-	int rc;
+	size_t k = 0;
 
-#define ARG(s) (argv[k++] = owned[o++] = (s))
-	argv[k++] = (char *)"miltertest";
-	argv[k++] = (char *)"-s";
-	argv[k++] = script;
-	ARG(fmt("-Dsock=%s", v->sock));
-	ARG(fmt("-Dn=%s", n == 1 ? "1" : n == 2 ? "2" : "3"));
 	cr_assert_leq(n, 3);
+	argv[k++] = xstrdup("miltertest");
+	argv[k++] = xstrdup("-s");
+	argv[k++] = vt_srcpath("tests/integration/virusd/message.lua");
+	argv[k++] = fmt("-Dsock=%s", v->sock);
+	argv[k++] = fmt("-Dn=%zu", n);
 	for (size_t i = 0; i < n; i++) {
-		char idx[4] = { (char)('1' + i), '\0' };
 		const struct msg *m = &msgs[i];
 		bool reply = strcmp(m->expect, "reject") == 0 ||
 		    strcmp(m->expect, "tempfail") == 0;
 		char *path = m->file[0] == '/' ? fmt("%s", m->file) :
 		    vt_join(v->data, m->file);
 
-		ARG(fmt("-Dfile%s=%s", idx, path));
+		argv[k++] = fmt("-Dfile%zu=%s", i + 1, path);
 		free(path);
-		ARG(fmt("-Dexpect%s=%s", idx, m->expect));
-		ARG(fmt(reply ? "-Dcode%s=%s" : "-Dhname%s=%s", idx, m->a));
-		ARG(fmt(reply ? "-Dxcode%s=%s" : "-Dhvalue%s=%s", idx, m->b));
+		argv[k++] = fmt("-Dexpect%zu=%s", i + 1, m->expect);
+		argv[k++] = fmt(reply ? "-Dcode%zu=%s" : "-Dhname%zu=%s",
+		    i + 1, m->a);
+		argv[k++] = fmt(reply ? "-Dxcode%zu=%s" : "-Dhvalue%zu=%s",
+		    i + 1, m->b);
 		if (m->c != NULL)
-			ARG(fmt(reply ? "-Dtext%s=%s" : "-Dreason%s=%s", idx,
-			    m->c));
+			argv[k++] = fmt(reply ? "-Dtext%zu=%s" :
+			    "-Dreason%zu=%s", i + 1, m->c);
 	}
 	argv[k] = NULL;
-#undef ARG
+}
+
+static void
+args_free(char **argv)
+{
+	for (size_t i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+}
+
+/* Send msgs over one milter connection with miltertest; 0 if every
+ * expectation held. Output (for messages) into out. */
+static int
+miltertest(struct vd *v, const struct msg *msgs, size_t n, struct buf *out)
+{
+	char *argv[64];
+	int rc;
+
+	args_build(v, msgs, n, argv);
 	rc = itest_run(argv, NULL, out, 60000);
-	for (size_t i = 0; i < o; i++)
-		free(owned[i]);
-	free(script);
+	args_free(argv);
 	return rc;
 }
 
@@ -401,6 +414,41 @@ Test(virusd, max_scan_size_is_a_limit)
 	vd_start(&V, "max_scan_size = 64k\nexceed_action = tempfail\n",
 	    all_db);
 	expect_all(&V, m, 2);
+	vd_stop(&V);
+}
+
+/* Eight MTA connections at once, each with infected and clean mail,
+ * all scanned with the one engine of the filter process. */
+Test(virusd, concurrent_connections_share_the_engine)
+{
+	const struct msg m[] = {
+		REJECT("attach.eml", EICAR_SIG),
+		CLEAN("clean-attach.eml"),
+		REJECT("attach-zip.eml", EICAR_SIG),
+	};
+	struct itest_proc *p[8];
+	char *logs[8];
+	char *argv[64];
+
+	vd_start(&V, "", all_db);
+	args_build(&V, m, 3, argv);
+	for (size_t i = 0; i < 8; i++) {
+		logs[i] = fmt("%s/miltertest%zu.log", V.dir, i);
+		p[i] = itest_start(argv, NULL, logs[i]);
+		cr_assert_not_null(p[i]);
+	}
+	args_free(argv);
+	for (size_t i = 0; i < 8; i++) {
+		int rc;
+
+		for (int t = 0; t < 1200 && itest_alive(p[i]); t++)
+			usleep(50000);
+		rc = itest_stop(&p[i], 1000);
+		if (rc != 0)
+			itest_dump_log(logs[i]);
+		cr_assert_eq(rc, 0, "miltertest %zu: status %d", i, rc);
+		free(logs[i]);
+	}
 	vd_stop(&V);
 }
 
