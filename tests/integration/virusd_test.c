@@ -452,6 +452,46 @@ Test(virusd, concurrent_connections_share_the_engine)
 	vd_stop(&V);
 }
 
+/* The pid in the last log line "filter process pid=N started". */
+static pid_t
+filter_pid(const struct vd *v)
+{
+	FILE *f = fopen(v->log, "r");
+	char line[4096];
+	long pid = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = strstr(line, "filter process pid=");
+
+		if (p != NULL && strstr(p, " started") != NULL)
+			pid = strtol(p + strlen("filter process pid="), NULL, 10);
+	}
+	fclose(f);
+	cr_assert_gt(pid, 0);
+	return (pid_t)pid;
+}
+
+/* A filter process that dies (after its first 5 s) is started again by
+ * the supervisor, and mail is scanned again. */
+Test(virusd, a_killed_filter_process_is_restarted)
+{
+	const struct msg m[] = { REJECT("attach.eml", EICAR_SIG) };
+	pid_t first;
+
+	vd_start(&V, "", all_db);
+	expect_all(&V, m, 1);
+	first = filter_pid(&V);
+	sleep(6);
+	cr_assert_eq(kill(first, SIGKILL), 0);
+	wait_log(&V, "ended (status 9)");
+	for (int i = 0; i < 200 && filter_pid(&V) == first; i++)
+		usleep(50000);
+	cr_assert_neq(filter_pid(&V), first);
+	expect_all(&V, m, 1);
+	vd_stop(&V);
+}
+
 /* A scan that fails (temp_dir removed under the running milter) gets
  * error_action: tempfail by default, or accept with a header. */
 Test(virusd, scan_errors_take_the_error_action)
