@@ -76,7 +76,7 @@ const char *const settings_sections[] = {
 	"global", "tls", "dns", "directory", "lookup", "admin", "mime", "sasl",
 	"mtad", "mtad.queue", "mtad.listener.*",
 	"accessd", "accessd.store", "accessd.listener.*",
-	"milter.*", "policy", "spamd", NULL
+	"milter.*", "policy", "spamd", "virusd", NULL
 };
 
 const struct cfg_section_def settings_global_def = CFG_SECTION("global",
