@@ -1,8 +1,9 @@
 /*
  * mtad/qmgr.c - the queue manager loop: watch incoming/ with inotify,
- * move each message to active/, deliver its due recipients over LMTP,
- * record the results, then delete the message (all final) or move it to
- * deferred/; deferred/ is scanned every scan_interval for due messages.
+ * move each message to active/, deliver its due recipients (by LMTP or
+ * SMTP, mtad/qmgr_route.c), record the results, then delete the message
+ * (all final) or move it to deferred/; deferred/ is scanned every
+ * scan_interval for due messages.
  */
 #include "config.h"
 
@@ -17,8 +18,8 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/pool.h"
-#include "mtad/lmtp_client.h"
 #include "mtad/qmgr.h"
+#include "mtad/qmgr_route.h"
 #include "lib/banned.h"
 
 uint64_t
@@ -79,10 +80,7 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	struct pool *pool = pool_new("qmgr-msg");
 	struct queue_msg *m = NULL;
 	struct queue_state_rec *recs;
-	struct lmtp_result *res;
-	struct lmtp_peer peer = { .host = qm->lmtp_host,
-		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
-		.helo = qm->hostname };
+	struct deliver_result *res;
 	unsigned char *todo;
 	const char *err;
 	size_t n, ntodo = 0, nrecs = 0;
@@ -123,7 +121,7 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 			ntodo++;
 	}
 	if (ntodo > 0)
-		lmtp_deliver(&peer, m, todo, res, pool);
+		qmgr_route_deliver(qm->route, m, todo, res, pool);
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &m->env.rcpts[i];
 		struct queue_state_rec *s;
@@ -155,9 +153,9 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		    res[i].text);
 		s->reply = reply;
 		buf_reset(esc);
-		log_info("queue_id=%s event=delivery rcpt=%s relay=lmtp:%s:%u"
+		log_info("queue_id=%s event=delivery rcpt=%s relay=%s"
 		    " delay=%llus attempt=%u dsn=%s status=%s reply=\"%s\"",
-		    id, r->addr, qm->lmtp_host, qm->lmtp_port,
+		    id, r->addr, res[i].relay,
 		    (unsigned long long)(now_s() - m->env.arrival),
 		    (unsigned)s->attempts,
 		    res[i].enh[0] != '\0' ? res[i].enh :
@@ -218,11 +216,19 @@ qmgr_child_run(void *ctx)
 	struct pool *pool = pool_new("qmgr");
 	const char *err;
 	struct queue *q = queue_open(qm->state_dir, &qm->qlim, pool, &err);
+	struct lmtp_peer lmtp = { .host = qm->lmtp_host,
+		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
+		.helo = qm->hostname };
+	struct qmgr_route route;
 	uint64_t last_scan = 0;
 	int ino;
 
 	if (q == NULL)
 		log_fatal("queue: %s", err);
+	if (qmgr_route_init(&route, &lmtp, qm->smtp, &qm->dcs, &qm->dns, pool,
+	    &err) == -1)
+		log_fatal("qmgr: DNS resolver: %s", err);
+	qm->route = &route;
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino != -1 && inotify_add_watch(ino, pool_printf(pool, "%s/%s",
 	    q->root, queue_dir_name(QUEUE_INCOMING)),

@@ -1,15 +1,19 @@
 /*
  * mtad/qmgr.h - the queue manager, a supervised child of the mtad master:
  * takes committed messages from incoming/ as they arrive (inotify) and
- * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) and
- * records each recipient's result.
+ * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) or
+ * SMTP (mtad/smtp_client.h), as mtad/qmgr_route.h decides, and records
+ * each recipient's result.
  */
 #ifndef MTAD_QMGR_H
 #define MTAD_QMGR_H
 
 #include <stdint.h>
 
+#include "directory/dir_client.h"
+#include "lib/dns.h"
 #include "mtad/queue.h"
+#include "mtad/smtp_client_config.h"
 
 struct qmgr {
 	const char *state_dir;
@@ -22,6 +26,11 @@ struct qmgr {
 	uint64_t retry_max_ms;		/* backoff cap */
 	uint64_t scan_interval_ms;	/* deferred/ looked at this often */
 	uint64_t lifetime_ms;		/* temporary failures bounce after */
+	/* routing (mtad/qmgr_route.h): accepted domains, MX lookups, SMTP */
+	struct dir_client_settings dcs;
+	struct dns_settings dns;
+	const struct smtp_client_settings *smtp;
+	struct qmgr_route *route;	/* set by qmgr_child_run */
 };
 
 /* server_child_fn: ctx is a struct qmgr. Never returns. */
