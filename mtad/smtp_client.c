@@ -231,12 +231,31 @@ starttls(struct conn *c, const char *name)
 	return ehlo(c);
 }
 
+/* Send prefix followed by the base64 of p[len] (prefix NULL: nothing
+ * before it) and read the reply. 0 or -1. */
+static int
+command_b64(struct conn *c, const char *prefix, const void *p, size_t len)
+{
+	struct buf *b64 = buf_new(256, 8192), *line = buf_new(256, 8300);
+	int rc = -1;
+
+	if (saslsrv_b64_encode(p, len, b64) == -1 || buf_printf(line, "%s%s",
+	    prefix != NULL ? prefix : "", buf_cstr(b64)) == -1)
+		c->err = "credentials too long";
+	else
+		rc = command(c, buf_cstr(line));
+	buf_free_secret(&b64);
+	buf_free_secret(&line);
+	mem_wipe(c->out->data, c->out->cap);	/* the encoded credentials */
+	return rc;
+}
+
 /* AUTH PLAIN (RFC 4616) or LOGIN at the relayhost. 0 or -1. */
 static int
 auth(struct conn *c)
 {
 	const struct smtp_client_settings *set = c->set;
-	struct buf *cred = buf_new(256, 8192), *line = buf_new(256, 8192);
+	struct buf *cred = buf_new(256, 4096);
 	size_t ul = strlen(set->username);
 	int rc = -1;
 
@@ -245,28 +264,25 @@ auth(struct conn *c)
 		goto out;
 	}
 	if (c->caps.auth & SMTP_EHLO_AUTH_PLAIN) {
-		buf_append_byte(cred, 0);
-		buf_append(cred, set->username, ul);
-		buf_append_byte(cred, 0);
-		buf_append(cred, set->password, set->password_len);
-		buf_append_str(line, "AUTH PLAIN ");
-		if (saslsrv_b64_encode(cred->data, cred->len, line) == -1 ||
-		    command(c, buf_cstr(line)) == -1)
+		if (buf_append_byte(cred, 0) == -1 ||
+		    buf_append(cred, set->username, ul) == -1 ||
+		    buf_append_byte(cred, 0) == -1 ||
+		    buf_append(cred, set->password, set->password_len) == -1) {
+			c->err = "credentials too long";
+			goto out;
+		}
+		if (command_b64(c, "AUTH PLAIN ", cred->data, cred->len) == -1)
 			goto out;
 	} else if (c->caps.auth & SMTP_EHLO_AUTH_LOGIN) {
 		if (command(c, "AUTH LOGIN") == -1)
 			goto out;
 		if (c->r->code != 334)
 			goto refused;
-		if (saslsrv_b64_encode((const uint8_t *)set->username, ul,
-		    line) == -1 || command(c, buf_cstr(line)) == -1)
+		if (command_b64(c, NULL, set->username, ul) == -1)
 			goto out;
 		if (c->r->code != 334)
 			goto refused;
-		buf_reset(line);
-		if (saslsrv_b64_encode((const uint8_t *)set->password,
-		    set->password_len, line) == -1 ||
-		    command(c, buf_cstr(line)) == -1)
+		if (command_b64(c, NULL, set->password, set->password_len) == -1)
 			goto out;
 	} else {
 		c->err = "relayhost offers neither AUTH PLAIN nor LOGIN";
@@ -280,8 +296,6 @@ refused:
 	c->err = reply_text(c, "AUTH failed");
 out:
 	buf_free_secret(&cred);
-	buf_free_secret(&line);
-	mem_wipe(c->out->data, c->out->cap);	/* the encoded credentials */
 	return rc;
 }
 
