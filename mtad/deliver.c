@@ -40,8 +40,8 @@ deliver_body_send(struct stream *s, int fd, uint64_t size,
 		 * doubled */
 		for (size_t i = 0; i < (size_t)n; i++) {
 			if (bol && in[i] == '.') {
-				if (stream_write(s, in + from, i - from) == -1 ||
-				    stream_write(s, ".", 1) == -1)
+				if (stream_write(s, in + from, i - from) ==
+				    -1 || stream_write(s, ".", 1) == -1)
 					goto werr;
 				from = i;
 			}

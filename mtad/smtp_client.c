@@ -282,7 +282,8 @@ auth(struct conn *c)
 			goto out;
 		if (c->r->code != 334)
 			goto refused;
-		if (command_b64(c, NULL, set->password, set->password_len) == -1)
+		if (command_b64(c, NULL, set->password,
+		    set->password_len) == -1)
 			goto out;
 	} else {
 		c->err = "relayhost offers neither AUTH PLAIN nor LOGIN";

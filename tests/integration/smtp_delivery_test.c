@@ -432,6 +432,7 @@ Test(smtp_delivery, routes_local_by_lmtp_and_remote_by_mx)
 		    != NULL, "%s", json);
 		HAS(json, "SIZE=", w.mtad);
 		HAS(json, "\"tls\": false", w.mtad);
+		HAS(json, "\"pipelined\": true", w.mtad);
 		free(eml);
 		free(json);
 	}
@@ -452,7 +453,7 @@ Test(smtp_delivery, temporary_failure_then_success_on_retry)
 	char *out, *log, *json;
 
 	w_new(&w, RECORDS);
-	peer_start(&w, NULL);
+	peer_start(&w, (const char *const[]){ "--no-pipelining", NULL });
 	mtad_start(&w, "");
 	out = submit(&w, "retry me", (const char *const[]){
 	    "temp1@remote.test", NULL });
@@ -469,6 +470,7 @@ Test(smtp_delivery, temporary_failure_then_success_on_retry)
 	cr_assert_eq(peer_count(&w), 1);
 	json = peer_file(&w, 1, "json");
 	HAS(json, "\"rcpt_tos\": [\"temp1@remote.test\"]", w.mtad);
+	HAS(json, "\"pipelined\": false", w.mtad);
 	free(json);
 	w_free(&w);
 }
@@ -575,8 +577,8 @@ Test(smtp_delivery, starttls_used_and_verified)
 	cr_assert_geq(asprintf(&crt, "%s/server.crt", tls), 0);
 	cr_assert_geq(asprintf(&key, "%s/server.key", tls), 0);
 	peer_start(&w, (const char *const[]){ "--tls", crt, key, NULL });
-	cr_assert_geq(asprintf(&extra, "tls = verify\ntls_ca_file = %s/ca.crt\n",
-	    tls), 0);
+	cr_assert_geq(asprintf(&extra, "tls = verify\n"
+	    "tls_ca_file = %s/ca.crt\n", tls), 0);
 	mtad_start(&w, extra);
 	out = submit(&w, "secret", (const char *const[]){ "bob@remote.test",
 	    NULL });
@@ -738,6 +740,97 @@ Test(smtp_delivery, reply_limits_and_timeouts_defer)
 	HAS(log, "timed out", w.mtad);
 	free(log);
 	close(fd);
+	cr_assert_eq(peer_count(&w), 0);
+	w_free(&w);
+}
+
+/* A raw SMTP dialogue with mtad (AUTH as alice, then the steps). */
+static void
+raw(struct w *w, const char *const *steps)
+{
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char port[8];
+	char *argv[40] = { PY, script, "raw", port };
+	size_t n = 4;
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", w->smtp_port);
+	for (size_t i = 0; steps[i] != NULL && n < 39; i++)
+		argv[n++] = (char *)steps[i];
+	argv[n] = NULL;
+	rc = itest_run(argv, NULL, out, 30000);
+	free(script);
+	ITEST_ASSERT(rc == 0 && strstr(buf_cstr(out), "250 2.0.0 Ok: queued")
+	    != NULL, w->mtad, "raw dialogue failed (%d): %s", rc,
+	    buf_cstr(out));
+	buf_free(&out);
+}
+
+/* RET, ENVID, NOTIFY and ORCPT reach a host that offers DSN. */
+Test(smtp_delivery, dsn_parameters_are_passed_on)
+{
+	struct w w;
+	char *json;
+
+	w_new(&w, RECORDS);
+	peer_start(&w, NULL);
+	mtad_start(&w, "");
+	raw(&w, (const char *const[]){ "read", "send:EHLO client.test\r\n",
+	    "read", "send:AUTH PLAIN AGFsaWNlAGRlbW8=\r\n", "read",
+	    "send:MAIL FROM:<" SENDER "> RET=HDRS ENVID=env+2Did7\r\n", "read",
+	    "send:RCPT TO:<bob@remote.test> NOTIFY=FAILURE,DELAY "
+	    "ORCPT=rfc822;Bob@remote.test\r\n", "read", "send:DATA\r\n",
+	    "read", "send:Subject: dsn\r\n\r\nbody\r\n.\r\n", "read",
+	    "send:QUIT\r\n", "read", NULL });
+	ITEST_ASSERT(wait_log(&w, "event=removed", 1, 15000), w.mtad,
+	    "not delivered");
+	cr_assert_eq(peer_count(&w), 1);
+	json = peer_file(&w, 1, "json");
+	HAS(json, "\"RET=HDRS\"", w.mtad);
+	HAS(json, "\"ENVID=env-id7\"", w.mtad);	/* xtext: "-" needs no escape */
+	HAS(json, "\"NOTIFY=FAILURE,DELAY\"", w.mtad);
+	HAS(json, "\"ORCPT=rfc822;Bob@remote.test\"", w.mtad);
+	free(json);
+	w_free(&w);
+}
+
+/* A domain that does not exist and one with a null MX bounce at once;
+ * a message over the host's SIZE bounces 5.3.4; nothing reaches the
+ * peer. */
+Test(smtp_delivery, dns_and_size_failures_bounce)
+{
+	struct w w;
+	char *out, *log, body[400];
+
+	w_new(&w, RECORDS "nullmx.test. 60 IN MX 0 .\n");
+	peer_start(&w, (const char *const[]){ "--size", "200", NULL });
+	mtad_start(&w, "");
+	out = submit(&w, "x", (const char *const[]){ "a@nosuch.test",
+	    "b@nullmx.test", NULL });
+	free(out);
+	ITEST_ASSERT(wait_log(&w, "event=removed", 1, 15000), w.mtad,
+	    "not finished");
+	log = mtad_log(&w);
+	HAS(log, "rcpt=a@nosuch.test relay=none", w.mtad);
+	HAS(log, "dsn=5.1.2 status=bounced reply=\"550 5.1.2 domain"
+	    " nosuch.test not found", w.mtad);
+	HAS(log, "rcpt=b@nullmx.test relay=none", w.mtad);
+	HAS(log, "dsn=5.1.10 status=bounced reply=\"556 5.1.10 nullmx.test"
+	    " accepts no mail (null MX)", w.mtad);
+	free(log);
+
+	memset(body, 'y', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	out = submit(&w, body, (const char *const[]){ "c@plain.test", NULL });
+	free(out);
+	ITEST_ASSERT(wait_log(&w, "event=removed", 2, 15000), w.mtad,
+	    "not finished");
+	log = mtad_log(&w);
+	HAS(log, "dsn=5.3.4 status=bounced reply=\"552 5.3.4 message of ",
+	    w.mtad);
+	HAS(log, "exceeds the size limit of plain.test[127.0.0.1]:", w.mtad);
+	free(log);
 	cr_assert_eq(peer_count(&w), 0);
 	w_free(&w);
 }
