@@ -312,6 +312,7 @@ open_session(struct conn *c, const struct target *t,
 
 	c->relay = pool_printf(c->pool, "%s[%s]:%u", t->name, a->text,
 	    t->port);
+	c->tls_failed = false;
 	fd = connect_addr(a, t->port, set->connect_timeout_ms, &err);
 	if (fd == -1) {
 		c->err = pool_printf(c->pool, "connect to %s: %s", c->relay,
@@ -319,7 +320,6 @@ open_session(struct conn *c, const struct target *t,
 		return -1;
 	}
 	c->s = stream_new(fd);
-	c->tls_failed = false;
 	memset(&c->caps, 0, sizeof(c->caps));
 	if (read_reply(c, set->command_timeout_ms) == -1)
 		goto fail;

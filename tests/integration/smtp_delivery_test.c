@@ -834,3 +834,49 @@ Test(smtp_delivery, dns_and_size_failures_bounce)
 	cr_assert_eq(peer_count(&w), 0);
 	w_free(&w);
 }
+
+/* The most sessions the peer had open at once. */
+static int
+peer_max_active(struct w *w)
+{
+	char *p = NULL, *s;
+	int n;
+
+	cr_assert_geq(asprintf(&p, "%s/max_active", w->peer_dir), 0);
+	s = slurp(p);
+	n = (int)strtol(s, NULL, 10);
+	free(s);
+	free(p);
+	return n;
+}
+
+/* Three recipients of one domain, one per connection, with the peer
+ * slow to answer each message: max_per_destination = 1 keeps them one at
+ * a time, max_connections = 2 lets two run together, the defaults all
+ * three. */
+Test(smtp_delivery, concurrency_limits_per_destination_and_total)
+{
+	struct w w;
+	char *out;
+	static const char *const limits[] = {
+		"max_rcpts_per_connection = 1\nmax_per_destination = 1\n",
+		"max_rcpts_per_connection = 1\nmax_connections = 2\n",
+		"max_rcpts_per_connection = 1\n",
+	};
+
+	w_new(&w, RECORDS);
+	peer_start(&w, (const char *const[]){ "--data-delay", "1.5", NULL });
+	for (int k = 0; k < 3; k++) {
+		mtad_start(&w, limits[k]);
+		out = submit(&w, "in parallel?", (const char *const[]){
+		    "a@plain.test", "b@plain.test", "c@plain.test", NULL });
+		free(out);
+		ITEST_ASSERT(wait_log(&w, "event=removed", k + 1, 20000),
+		    w.mtad, "not delivered");
+		cr_assert_eq(peer_count(&w), 3 * (k + 1));
+		cr_assert_eq(peer_max_active(&w), k + 1, "limits %s: %d at"
+		    " once", limits[k], peer_max_active(&w));
+		itest_stop(&w.mtad, 5000);
+	}
+	w_free(&w);
+}
