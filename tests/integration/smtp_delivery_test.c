@@ -203,14 +203,15 @@ mtad_start(struct w *w, const char *smtp_extra)
 	    "lmtp_port = %u\nlmtp_timeout = 5s\nretry_min = 1s\n"
 	    "retry_max = 2s\nqueue_scan_interval = 200ms\n"
 	    "auth_plaintext_loopback = yes\n"
-	    "[mtad.smtp]\nport = %u\nconnect_timeout = 2s\n"
-	    "data_timeout = 5s\n%s%s"
+	    "[mtad.smtp]\nport = %u\nconnect_timeout = 2s\n%s%s%s"
 	    "[mtad.listener.smtp]\nport = %u\n",
 	    w->dir, w->dir, user_name(), user_name(),
 	    w->dns != NULL ? w->dns->server : "127.0.0.1@1",
 	    env("SMTPC_URI"), itest_free_port(), w->peer_port,
 	    strstr(smtp_extra, "command_timeout") != NULL ? "" :
-	    "command_timeout = 5s\n", smtp_extra, w->smtp_port), 0);
+	    "command_timeout = 5s\n",
+	    strstr(smtp_extra, "data_timeout") != NULL ? "" :
+	    "data_timeout = 5s\n", smtp_extra, w->smtp_port), 0);
 	write_file(w->conf, text);
 	free(text);
 	cr_assert_geq(asprintf(&bin, "%s/mtad/mtad", builddir()), 0);
@@ -700,8 +701,9 @@ Test(smtp_delivery, connection_limits_are_crossed)
 	w_free(&w);
 }
 
-/* A greeting line longer than reply_line_max, and a server that never
- * greets (command_timeout): both deferred. */
+/* A greeting line longer than reply_line_max, a reply of more lines than
+ * reply_lines_max, a final reply slower than data_timeout and a server
+ * that never greets (command_timeout): each deferred. */
 Test(smtp_delivery, reply_limits_and_timeouts_defer)
 {
 	struct w w;
@@ -723,6 +725,31 @@ Test(smtp_delivery, reply_limits_and_timeouts_defer)
 	itest_stop(&w.mtad, 5000);
 	itest_stop(&w.peer, 3000);
 
+	/* aiosmtpd's EHLO reply has more than 3 lines */
+	peer_start(&w, NULL);
+	mtad_start(&w, "reply_lines_max = 3\n");
+	ITEST_ASSERT(wait_log(&w, "status=deferred", 2, 15000), w.mtad,
+	    "not deferred");
+	log = mtad_log(&w);
+	HAS(log, "bad reply: too many reply lines", w.mtad);
+	free(log);
+	itest_stop(&w.mtad, 5000);
+	itest_stop(&w.peer, 3000);
+	cr_assert_eq(peer_count(&w), 0);
+
+	/* the peer answers the final dot after 3 s, mtad waits 1 s */
+	peer_start(&w, (const char *const[]){ "--data-delay", "3", NULL });
+	mtad_start(&w, "data_timeout = 1s\n");
+	ITEST_ASSERT(wait_log(&w, "status=deferred", 3, 15000), w.mtad,
+	    "not deferred");
+	itest_stop(&w.mtad, 5000);
+	log = mtad_log(&w);
+	HAS(log, "dsn=4.4.2 status=deferred reply=\"451 4.4.2 lost connection"
+	    " with plain.test[127.0.0.1]:", w.mtad);
+	HAS(log, "timed out", w.mtad);
+	free(log);
+	itest_stop(&w.peer, 3000);
+
 	/* a listener that accepts (the kernel does) and never speaks */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_geq(fd, 0);
@@ -733,14 +760,13 @@ Test(smtp_delivery, reply_limits_and_timeouts_defer)
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	cr_assert_eq(listen(fd, 16), 0);
 	mtad_start(&w, "command_timeout = 1s\n");
-	ITEST_ASSERT(wait_log(&w, "status=deferred", 2, 15000), w.mtad,
+	ITEST_ASSERT(wait_log(&w, "status=deferred", 4, 15000), w.mtad,
 	    "silent server not deferred");
 	log = mtad_log(&w);
-	HAS(log, "plain.test[127.0.0.1]:", w.mtad);
+	HAS(log, "reply=\"451 4.4.1 plain.test[127.0.0.1]:", w.mtad);
 	HAS(log, "timed out", w.mtad);
 	free(log);
 	close(fd);
-	cr_assert_eq(peer_count(&w), 0);
 	w_free(&w);
 }
 
