@@ -26,6 +26,9 @@
 #include "mtad/smtp_client.h"
 #include "lib/banned.h"
 
+/* Longest wait for the lookup process's socket at start-up. */
+#define ROUTE_LOOKUP_WAIT_MS 10000
+
 int
 qmgr_route_init(struct qmgr_route *rt, const struct lmtp_peer *lmtp,
     const struct smtp_client_settings *smtp,
@@ -39,6 +42,11 @@ qmgr_route_init(struct qmgr_route *rt, const struct lmtp_peer *lmtp,
 	if (rt->dns == NULL)
 		return -1;
 	rt->dir = dir_client_new(dcs);
+	/* the lookup process starts beside us: give it time to listen, so
+	 * the first messages after a start are not deferred for nothing */
+	for (int i = 0; i < ROUTE_LOOKUP_WAIT_MS / 50 &&
+	    access(dcs->socket_path, F_OK) != 0; i++)
+		usleep(50 * 1000);
 	return 0;
 }
 

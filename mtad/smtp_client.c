@@ -23,6 +23,7 @@
 
 #include "lib/buf.h"
 #include "lib/dns.h"
+#include "lib/log.h"
 #include "lib/pool.h"
 #include "lib/saslsrv.h"
 #include "lib/smtp.h"
@@ -178,7 +179,8 @@ command(struct conn *c, const char *line)
 static const char *
 reply_text(struct conn *c, const char *what)
 {
-	return pool_printf(c->pool, "%s: %d %s", what, c->r->code,
+	return pool_printf(c->pool, "%s: %d %s%s%s", what, c->r->code,
+	    c->r->enh, c->r->enh[0] != '\0' ? " " : "",
 	    buf_cstr(c->r->text));
 }
 
@@ -721,6 +723,10 @@ smtp_client_deliver(struct smtp_client_job *j)
 			if (try_address(&c, &t[k], &a[i], j->relay) == -1) {
 				last = c.err;
 				relay = c.relay;
+				buf_reset(c.out);
+				log_info("queue_id=%s event=host-failed relay=%s"
+				    " error=\"%s\"", j->env->id, c.relay,
+				    log_escape(c.out, c.err, strlen(c.err)));
 				continue;
 			}
 			if (transact(&c, j) == -1)

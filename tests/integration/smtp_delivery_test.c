@@ -10,7 +10,9 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -861,7 +863,7 @@ Test(smtp_delivery, dns_and_size_failures_bounce)
 	w_free(&w);
 }
 
-/* The most sessions the peer had open at once. */
+/* The most messages the peer received at once. */
 static int
 peer_max_active(struct w *w)
 {
@@ -891,7 +893,7 @@ Test(smtp_delivery, concurrency_limits_per_destination_and_total)
 	};
 
 	w_new(&w, RECORDS);
-	peer_start(&w, (const char *const[]){ "--data-delay", "1.5", NULL });
+	peer_start(&w, (const char *const[]){ "--data-delay", "2.5", NULL });
 	for (int k = 0; k < 3; k++) {
 		mtad_start(&w, limits[k]);
 		out = submit(&w, "in parallel?", (const char *const[]){
@@ -904,5 +906,69 @@ Test(smtp_delivery, concurrency_limits_per_destination_and_total)
 		    " once", limits[k], peer_max_active(&w));
 		itest_stop(&w.mtad, 5000);
 	}
+	w_free(&w);
+}
+
+/* A host that greets with 421 and hangs up, on 127.0.0.2. */
+struct busy {
+	int fd;
+	int accepted;
+};
+
+static void *
+busy_run(void *arg)
+{
+	struct busy *b = arg;
+	int c = accept(b->fd, NULL, NULL);
+
+	if (c >= 0) {
+		static const char g[] = "421 4.3.2 busy, try the next MX\r\n";
+
+		b->accepted++;
+		if (write(c, g, sizeof(g) - 1) < 0)
+			b->accepted = -100;
+		usleep(200 * 1000);
+		close(c);
+	}
+	return NULL;
+}
+
+/* The preferred MX greets with 421: the next MX gets the message. */
+Test(smtp_delivery, busy_greeting_tries_the_next_mx)
+{
+	struct w w;
+	struct busy b = { -1, 0 };
+	struct sockaddr_in sin;
+	pthread_t th;
+	char *out, *log;
+
+	w_new(&w, RECORDS);
+	b.fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(b.fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(w.peer_port);
+	cr_assert_eq(inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr), 1);
+	cr_assert_eq(bind(b.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(b.fd, 4), 0);
+	cr_assert_eq(pthread_create(&th, NULL, busy_run, &b), 0);
+	peer_start(&w, NULL);
+	mtad_start(&w, "");
+	out = submit(&w, "next one", (const char *const[]){ "bob@remote.test",
+	    NULL });
+	free(out);
+	ITEST_ASSERT(wait_log(&w, "event=removed", 1, 15000), w.mtad,
+	    "not delivered");
+	pthread_join(th, NULL);
+	close(b.fd);
+	cr_assert_eq(b.accepted, 1, "the first MX was not tried");
+	log = mtad_log(&w);
+	HAS(log, "event=host-failed relay=mx0.remote.test[127.0.0.2]:", w.mtad);
+	HAS(log, "greeting: 421 4.3.2 busy, try the next MX", w.mtad);
+	HAS(log, "rcpt=bob@remote.test relay=mx1.remote.test[127.0.0.1]:",
+	    w.mtad);
+	HAS(log, "status=delivered", w.mtad);
+	free(log);
+	cr_assert_eq(peer_count(&w), 1);
 	w_free(&w);
 }
