@@ -94,7 +94,7 @@ read_reply(struct lmtp_conn *c)
 }
 
 static void
-set_result(struct lmtp_result *res, const struct smtp_reply *r,
+set_result(struct deliver_result *res, const struct smtp_reply *r,
     struct pool *pool)
 {
 	res->code = r->code;
@@ -117,49 +117,18 @@ send_buf(struct lmtp_conn *c, struct buf *b)
 static int
 send_body(struct lmtp_conn *c, const struct queue_msg *m)
 {
-	char in[16384];
-	bool bol = true, cr = false;
-	uint64_t left = m->env.size;
 	const char *err;
-	int fd = queue_msg_body_fd(m, &err);
+	int fd = queue_msg_body_fd(m, &err), rc;
 
 	if (fd == -1) {
 		c->err = pool_printf(c->pool, "message body: %s", err);
 		return -1;
 	}
-	while (left > 0) {
-		size_t want = left < sizeof(in) ? (size_t)left : sizeof(in);
-		ssize_t n = read(fd, in, want);
-
-		if (n <= 0) {
-			close(fd);
-			c->err = n == 0 ? "message body truncated" :
-			    strerror(errno);
-			return -1;
-		}
-		left -= (uint64_t)n;
-		for (ssize_t i = 0; i < n; i++) {
-			if (bol && in[i] == '.' &&
-			    stream_write(c->s, ".", 1) == -1)
-				goto werr;
-			if (stream_write(c->s, &in[i], 1) == -1)
-				goto werr;
-			bol = in[i] == '\n';
-			cr = in[i] == '\r';
-		}
-	}
+	rc = deliver_body_send(c->s, fd, m->env.size, &err);
 	close(fd);
-	fd = -1;
-	if (!bol && stream_write(c->s, cr ? "\n" : "\r\n", cr ? 1 : 2) == -1)
-		goto werr;
-	if (stream_write(c->s, ".\r\n", 3) == -1 || stream_flush(c->s) == -1)
-		goto werr;
-	return 0;
-werr:
-	if (fd != -1)
-		close(fd);
-	c->err = stream_error_text(c->s);
-	return -1;
+	if (rc == -1)
+		c->err = pool_strdup(c->pool, err);
+	return rc;
 }
 
 static const enum smtp_body body_map[] = {
@@ -174,7 +143,7 @@ static const enum smtp_body body_map[] = {
 static int
 transact(struct lmtp_conn *c, const struct lmtp_peer *peer,
     const struct queue_msg *m, const unsigned char *todo,
-    struct lmtp_result *res, struct pool *pool)
+    struct deliver_result *res, struct pool *pool)
 {
 	const struct queue_env *e = &m->env;
 	struct smtp_mail_params mp;
@@ -281,17 +250,20 @@ out:
 
 void
 lmtp_deliver(const struct lmtp_peer *peer, const struct queue_msg *m,
-    const unsigned char *todo, struct lmtp_result *res, struct pool *pool)
+    const unsigned char *todo, struct deliver_result *res, struct pool *pool)
 {
 	struct smtp_limits lim;
 	struct lmtp_conn c;
 	const char *err = NULL;
 	int fd, rc = -1;
+	const char *relay = pool_printf(pool, "lmtp:%s:%u", peer->host,
+	    peer->port);
 
 	for (size_t i = 0; i < m->env.nrcpts; i++) {
 		res[i].code = 0;
 		res[i].enh = "";
 		res[i].text = "";
+		res[i].relay = relay;
 	}
 	memset(&c, 0, sizeof(c));
 	c.pool = pool;

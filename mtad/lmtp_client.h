@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mtad/deliver.h"
+
 struct pool;
 struct queue_msg;
 
@@ -22,18 +24,11 @@ struct lmtp_peer {
 					 * XQID= when offered, NULL if not */
 };
 
-/* The outcome for one recipient. */
-struct lmtp_result {
-	int code;			/* 2xx, 4xx, 5xx; 0 if not tried */
-	const char *enh;		/* enhanced code, "" if none */
-	const char *text;		/* reply text or failure reason */
-};
-
 /* Deliver m to its recipients whose todo[i] is nonzero; res[i] (nrcpts
- * entries, allocated by the caller) receives the outcome of each. A
- * connection or protocol failure gives every unfinished recipient 451
- * with the reason. Strings live in pool. */
+ * entries, allocated by the caller) receives the outcome of each (relay
+ * "lmtp:HOST:PORT"). A connection or protocol failure gives every
+ * unfinished recipient 451 with the reason. Strings live in pool. */
 void lmtp_deliver(const struct lmtp_peer *peer, const struct queue_msg *m,
-    const unsigned char *todo, struct lmtp_result *res, struct pool *pool);
+    const unsigned char *todo, struct deliver_result *res, struct pool *pool);
 
 #endif

@@ -31,9 +31,10 @@
 #include "mtad/mtad.h"
 #include "mtad/qmgr.h"
 #include "mtad/queue_config.h"
+#include "mtad/smtp_client_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 9
+#define N_SECTIONS 10
 
 static void
 usage(void)
@@ -87,12 +88,15 @@ main(int argc, char **argv)
 	struct cfg_section_def sections[N_SECTIONS] = { settings_global_def,
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
-		mtad_listener_def(), delivery_config_def };
+		mtad_listener_def(), delivery_config_def,
+		smtp_client_config_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
 	struct dir_lookupd_child lc = { .daemon = "mtad" };
 	struct qmgr qm;
+	struct smtp_client_settings smtp;
+	struct pool *secret;
 	struct server_child_cfg children[2] = { { .name = "lookup",
 		.run = dir_lookupd_child_run, .ctx = &lc },
 		{ .name = "qmgr", .run = qmgr_child_run, .ctx = &qm } };
@@ -202,6 +206,12 @@ main(int argc, char **argv)
 		qm.expand_max_depth = (unsigned)dcfg->group_max_depth;
 		qm.expand_max_targets = (size_t)dcfg->group_max_members;
 	}
+	dns_config_settings(c, pool, &qm.dns);
+	secret = pool_new_secret("mtad-smtp");
+	if (smtp_client_config_settings(c, m.hostname, secret, &smtp,
+	    &err) == -1)
+		log_fatal("%s", err);
+	qm.smtp = &smtp;
 	children[1].user = g->user;
 	scfg.listeners = listeners;
 	scfg.session_ctx = &m;
@@ -228,6 +238,8 @@ main(int argc, char **argv)
 	server_free(&s);
 	settings_listeners_free(&listeners, scfg.n_listeners);
 	tls_server_free(&m.tls);
+	smtp_client_settings_free(&smtp);
+	pool_free(&secret);
 	/* no saslsrv_done(): Cyrus leaks a little of a plugin it unloads;
 	 * the process ends here anyway */
 	pool_free(&pool);

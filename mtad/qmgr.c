@@ -1,10 +1,11 @@
 /*
  * mtad/qmgr.c - the queue manager loop: watch incoming/ with inotify,
  * move each message to active/, settle loops and expansion
- * (mtad/qmgr_prepare.c), deliver its due recipients over LMTP, queue the
- * bounces and notices due (mtad/qmgr_report.c), record the results, then
- * delete the message (all final) or move it to deferred/; deferred/ is
- * scanned every scan_interval for due messages.
+ * (mtad/qmgr_prepare.c), deliver its due recipients (by LMTP or SMTP,
+ * mtad/qmgr_route.c), queue the bounces and notices due
+ * (mtad/qmgr_report.c), record the results, then delete the message (all
+ * final) or move it to deferred/; deferred/ is scanned every
+ * scan_interval for due messages.
  */
 #include "config.h"
 
@@ -19,8 +20,8 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/pool.h"
-#include "mtad/lmtp_client.h"
 #include "mtad/qmgr.h"
+#include "mtad/qmgr_route.h"
 #include "mtad/qmgr_steps.h"
 #include "lib/banned.h"
 
@@ -82,11 +83,8 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	struct pool *pool = pool_new("qmgr-msg");
 	struct queue_msg *m = NULL;
 	struct queue_state_rec *recs;
-	struct lmtp_result *res, *pre;
+	struct deliver_result *res, *pre;
 	const char **relay;
-	struct lmtp_peer peer = { .host = qm->lmtp_host,
-		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
-		.helo = qm->hostname };
 	unsigned char *todo, *settled;
 	const char *err;
 	size_t n, ntodo = 0, nrecs = 0;
@@ -109,10 +107,6 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		if (due > now)
 			goto out;
 	}
-	/* found in active/ (a restart cut its delivery short): the next hop
-	 * may have stored it already; LMTP is told so it can tell */
-	if (dir == QUEUE_ACTIVE)
-		peer.xqid = id;
 	if (dir != QUEUE_ACTIVE &&
 	    queue_msg_move(m, QUEUE_ACTIVE, false, &err) == -1) {
 		log_error("queue_id=%s event=move-failed to=active error=\"%s\"",
@@ -143,11 +137,17 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 	ntodo = 0;
 	for (size_t i = 0; i < n; i++)
 		ntodo += todo[i] != 0;
+	/* found in active/ (a restart cut its delivery short): the next hop
+	 * may have stored it already; LMTP is told so it can tell */
+	qm->route->lmtp.xqid = dir == QUEUE_ACTIVE ? id : NULL;
 	if (ntodo > 0)
-		lmtp_deliver(&peer, m, todo, res, pool);
-	for (size_t i = 0; i < n; i++)
+		qmgr_route_deliver(qm->route, m, todo, res, pool);
+	for (size_t i = 0; i < n; i++) {
 		if (settled[i])
 			res[i] = pre[i];
+		else if (todo[i] && res[i].relay != NULL)
+			relay[i] = res[i].relay;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct queue_rcpt *r = &m->env.rcpts[i];
 		struct queue_state_rec *s;
@@ -276,12 +276,20 @@ qmgr_child_run(void *ctx)
 	struct pool *pool = pool_new("qmgr");
 	const char *err;
 	struct queue *q = queue_open(qm->state_dir, &qm->qlim, pool, &err);
+	struct lmtp_peer lmtp = { .host = qm->lmtp_host,
+		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
+		.helo = qm->hostname };
+	struct qmgr_route route;
 	uint64_t last_scan = 0;
 	int ino;
 
 	if (q == NULL)
 		log_fatal("queue: %s", err);
-	qm->dir = dir_client_new(&qm->dcs);
+	if (qmgr_route_init(&route, &lmtp, qm->smtp, &qm->dcs, &qm->dns, pool,
+	    &err) == -1)
+		log_fatal("qmgr: DNS resolver: %s", err);
+	qm->route = &route;
+	qm->dir = route.dir;	/* one lookup-process client for all steps */
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ino != -1 && inotify_add_watch(ino, pool_printf(pool, "%s/%s",
 	    q->root, queue_dir_name(QUEUE_INCOMING)),

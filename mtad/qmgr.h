@@ -1,8 +1,9 @@
 /*
  * mtad/qmgr.h - the queue manager, a supervised child of the mtad master:
  * takes committed messages from incoming/ as they arrive (inotify) and
- * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) and
- * records each recipient's result.
+ * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) or
+ * SMTP (mtad/smtp_client.h), as mtad/qmgr_route.h decides, and records
+ * each recipient's result.
  */
 #ifndef MTAD_QMGR_H
 #define MTAD_QMGR_H
@@ -10,8 +11,10 @@
 #include <stdint.h>
 
 #include "directory/dir_client.h"
+#include "lib/dns.h"
 #include "mtad/delivery_config.h"
 #include "mtad/queue.h"
+#include "mtad/smtp_client_config.h"
 
 struct qmgr {
 	const char *state_dir;
@@ -31,6 +34,10 @@ struct qmgr {
 	size_t expand_max_targets;	/* [directory] group_max_members */
 	size_t max_received;		/* [mtad] max_received */
 	const struct delivery_config *delivery;
+	/* routing (mtad/qmgr_route.h): accepted domains, MX lookups, SMTP */
+	struct dns_settings dns;
+	const struct smtp_client_settings *smtp;
+	struct qmgr_route *route;	/* set by qmgr_child_run */
 };
 
 /* server_child_fn: ctx is a struct qmgr. Never returns. */

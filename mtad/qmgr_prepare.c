@@ -22,7 +22,7 @@
 static void
 settle(size_t i, int code, const char *enh, const char *text,
     const char *relay_name, unsigned char *todo, unsigned char *settled,
-    struct lmtp_result *pre, const char **relay)
+    struct deliver_result *pre, const char **relay)
 {
 	todo[i] = 0;
 	settled[i] = 1;
@@ -36,7 +36,7 @@ settle(size_t i, int code, const char *enh, const char *text,
  * cannot be read (every recipient due was settled 451). */
 static int
 check_loops(struct qmgr *qm, struct queue_msg *m, unsigned char *todo,
-    unsigned char *settled, struct lmtp_result *pre, const char **relay,
+    unsigned char *settled, struct deliver_result *pre, const char **relay,
     struct pool *pool)
 {
 	bool check_dt = !(qmgr_origin(&m->env) & QMGR_ORIGIN_EXPANDED);
@@ -78,7 +78,7 @@ check_loops(struct qmgr *qm, struct queue_msg *m, unsigned char *todo,
 
 static void
 expand(struct qmgr *qm, struct queue *q, struct queue_msg *m,
-    unsigned char *todo, unsigned char *settled, struct lmtp_result *pre,
+    unsigned char *todo, unsigned char *settled, struct deliver_result *pre,
     const char **relay, struct pool *pool)
 {
 	struct qmgr_expand_limits lim = { .max_depth = qm->expand_max_depth,
@@ -135,7 +135,7 @@ expand(struct qmgr *qm, struct queue *q, struct queue_msg *m,
 
 void
 qmgr_prepare(struct qmgr *qm, struct queue *q, struct queue_msg *m,
-    unsigned char *todo, unsigned char *settled, struct lmtp_result *pre,
+    unsigned char *todo, unsigned char *settled, struct deliver_result *pre,
     const char **relay, struct pool *pool)
 {
 	bool any = false;

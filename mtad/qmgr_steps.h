@@ -22,7 +22,7 @@ struct pool;
  * settled[i], its outcome in pre[i] and the relay named in the log in
  * relay[i]. Recipients left in todo go to the next hop unchanged. */
 void qmgr_prepare(struct qmgr *qm, struct queue *q, struct queue_msg *m,
-    unsigned char *todo, unsigned char *settled, struct lmtp_result *pre,
+    unsigned char *todo, unsigned char *settled, struct deliver_result *pre,
     const char **relay, struct pool *pool);
 
 /* Queue the delivery status notification the n new states recs of m

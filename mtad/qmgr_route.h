@@ -1,0 +1,49 @@
+/*
+ * mtad/qmgr_route.h - where the queue manager sends each recipient:
+ * accepted (local) domains by LMTP to accessd (mtad/lmtp_client.h), all
+ * others by SMTP (mtad/smtp_client.h), grouped by next hop (the domain,
+ * or the relayhost when one is set) with one connection per group, at
+ * most max_rcpts_per_connection recipients each, and at most
+ * max_connections connections open at once, max_per_destination of them
+ * to one next hop.
+ *
+ * Runs in the qmgr child. A recipient's domain is asked of the lookup
+ * process (dir_client_domain_accepted) once per message; a directory that
+ * does not answer defers the recipient (451 4.3.0).
+ */
+#ifndef MTAD_QMGR_ROUTE_H
+#define MTAD_QMGR_ROUTE_H
+
+#include "directory/dir_client.h"
+#include "lib/dns.h"
+#include "mtad/deliver.h"
+#include "mtad/lmtp_client.h"
+#include "mtad/smtp_client_config.h"
+
+struct pool;
+struct queue_msg;
+
+struct qmgr_route {
+	struct lmtp_peer lmtp;
+	const struct smtp_client_settings *smtp;
+	struct dir_client *dir;
+	struct dns_resolver *dns;
+};
+
+/* Set up rt in the qmgr child: a lookup-process client from dcs and a
+ * resolver from dns (lmtp and smtp are borrowed). 0, or -1 with *err_out
+ * (in pool) if the resolver cannot be made. */
+int qmgr_route_init(struct qmgr_route *rt, const struct lmtp_peer *lmtp,
+    const struct smtp_client_settings *smtp,
+    const struct dir_client_settings *dcs, const struct dns_settings *dns,
+    struct pool *pool, const char **err_out);
+void qmgr_route_deinit(struct qmgr_route *rt);
+
+/* Deliver m to its recipients with todo[i] set; res[i] (m->env.nrcpts
+ * entries) receives each outcome, strings in pool. Returns when every
+ * connection is done. */
+void qmgr_route_deliver(struct qmgr_route *rt, const struct queue_msg *m,
+    const unsigned char *todo, struct deliver_result *res,
+    struct pool *pool);
+
+#endif
