@@ -74,7 +74,7 @@ static const struct cfg_key tls_keys[] = {
 
 const char *const settings_sections[] = {
 	"global", "tls", "dns", "directory", "lookup", "admin", "mime", "sasl",
-	"mtad", "mtad.queue", "mtad.listener.*",
+	"mtad", "mtad.queue", "mtad.delivery", "mtad.smtp", "mtad.listener.*",
 	"accessd", "accessd.store", "accessd.listener.*",
 	"milter.*", "policy", "spamd", "virusd", NULL
 };

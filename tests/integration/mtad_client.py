@@ -133,12 +133,16 @@ def load(args):
     out = open(args.out, "a")
     counts = {"ok": 0, "fail": 0}
 
+    def more():
+        return time.time() < deadline and (
+            args.max == 0 or counts["ok"] < args.max)
+
     def worker(n):
-        while time.time() < deadline:
+        while more():
             try:
                 c = smtplib.SMTP("127.0.0.1", args.port, timeout=10)
                 c.ehlo("load%d.example" % n)
-                while time.time() < deadline:
+                while more():
                     body = os.urandom(int.from_bytes(os.urandom(2), "big")
                                       % 36000 + 4000).hex()
                     lines = "\r\n".join(body[i:i + 76]
@@ -218,6 +222,8 @@ def main():
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--clients", type=int, default=1)
     p.add_argument("--seconds", type=float, default=1)
+    p.add_argument("--max", type=int, default=0,
+                   help="load: stop after this many accepted (0: no limit)")
     p.add_argument("--out")
     p.add_argument("port", type=int)
     p.add_argument("--cafile")
