@@ -61,6 +61,9 @@ static const struct cfg_key listener_keys[] = {
 	    "concurrent sessions on this listener"),
 	CFG_INT(T, base.max_per_client, "max_per_client", "10", "0", "100000",
 	    "concurrent sessions per client address; 0: no cap"),
+	CFG_LIST(T, base.sasl_mechanisms, base.n_sasl_mechanisms,
+	    "sasl_mechanisms", "", "SASL mechanisms offered here (e.g. GSSAPI"
+	    " PLAIN); empty: [sasl] mechanisms"),
 	CFG_ENUM(T, type, "type", "lmtp", proto_words,
 	    "lmtp, pop3 (STLS when [tls] has a certificate) or pop3s"),
 };

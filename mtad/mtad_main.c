@@ -32,7 +32,7 @@
 #include "mtad/queue_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 8
+#define N_SECTIONS 9
 
 static void
 usage(void)
@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	struct cfg_section_def sections[N_SECTIONS] = { settings_global_def,
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
-		mtad_listener_def() };
+		mtad_listener_def(), settings_sasl_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
@@ -104,6 +104,7 @@ main(int argc, char **argv)
 	struct buf *errs;
 	struct cfg *c;
 	char host[256];
+	struct saslsrv_option sasl_opts[1];
 	int opt, rc;
 
 	while ((opt = getopt(argc, argv, "c:fn")) != -1) {
@@ -124,6 +125,12 @@ main(int argc, char **argv)
 	errs = buf_new(256, 64 * 1024);
 	if (cfg_load_file(c, path, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
+		buf_free(&errs);
+		cfg_free(&c);
+		return 78;	/* EX_CONFIG */
+	}
+	if (settings_sasl_check(c, "mtad.listener", errs) == -1) {
+		fprintf(stderr, "%s: %s\n", path, buf_cstr(errs));
 		buf_free(&errs);
 		cfg_free(&c);
 		return 78;	/* EX_CONFIG */
@@ -175,7 +182,8 @@ main(int argc, char **argv)
 		if (listeners[i].implicit_tls && m.tls == NULL)
 			log_fatal("listener %s: tls = implicit needs [tls]"
 			    " certificate and key", listeners[i].name);
-	if (saslsrv_init("tessera-mtad", NULL, 0, &err) == -1)
+	if (saslsrv_init("tessera-mtad", sasl_opts,
+	    settings_sasl_options(c, sasl_opts), &err) == -1)
 		log_fatal("SASL: %s", err);
 	queue_prepare(&m, g->user, pool);
 	lc.cfg = c;
