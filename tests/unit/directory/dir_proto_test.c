@@ -121,7 +121,7 @@ Test(dir_proto, every_request_round_trips)
 		ipc_in_deinit(&in);
 	}
 	cr_assert_str_eq(dir_proto_type_name(0), "unknown");
-	cr_assert_str_eq(dir_proto_type_name(10), "unknown");
+	cr_assert_str_eq(dir_proto_type_name(DIR_PROTO_TYPE_MAX + 1), "unknown");
 	cr_assert_str_eq(dir_proto_type_name(DIR_PROTO_ANSWER | 1),
 	    "lookup_address");
 }
