@@ -18,9 +18,13 @@
  * SASL_CB_VERIFYFILE callback.
  *
  * GSSAPI logins are decided in the proxy-policy callback, which Cyrus
- * calls once the Kerberos exchange is complete: the principal comes from
- * the GSS context (SASL_GSS_PEER_NAME), not from the name Cyrus reports,
- * which lacks the realm when it is the default one.
+ * calls once the Kerberos exchange is complete. The principal comes from
+ * the GSS context (SASL_GSS_PEER_NAME) where the plugin provides it
+ * (Cyrus 2.1.28's GSSAPI plugin does not; its GS2 plugin does); else it
+ * is the name Cyrus reports, which lacks the realm exactly when the realm
+ * is the acceptor's default realm (the plugin strips it only when
+ * gss_compare_name finds the bare name equal), so that realm is put
+ * back.
  *
  * Cyrus keeps its server callbacks process-wide and holds on to the array
  * it is given, so this file keeps one static set, filled once by
@@ -30,6 +34,7 @@
 #include "config.h"
 
 #include <gssapi/gssapi.h>
+#include <krb5.h>
 #include <limits.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -328,15 +333,54 @@ gss_peer_principal(sasl_conn_t *conn)
 	return p;
 }
 
+/* name@REALM for a name Cyrus reported without a realm: the default
+ * realm of this process's Kerberos configuration. NULL on failure. */
+static char *
+with_default_realm(const char *name)
+{
+	krb5_context kc;
+	char *realm = NULL, *p = NULL;
+	size_t nl = strlen(name), rl;
+
+	if (krb5_init_context(&kc) != 0)
+		return NULL;
+	if (krb5_get_default_realm(kc, &realm) == 0) {
+		rl = strlen(realm);
+		if (nl + 1 + rl <= SASLSRV_USER_MAX) {
+			p = xmalloc(nl + rl + 2);
+			memcpy(p, name, nl);
+			p[nl] = '@';
+			memcpy(p + nl + 1, realm, rl + 1);
+		}
+		krb5_free_default_realm(kc, realm);
+	}
+	krb5_free_context(kc);
+	return p;
+}
+
+/* The authenticated principal, user@REALM, in a new string, or NULL. */
+static char *
+gss_principal(sasl_conn_t *conn, const char *authn)
+{
+	char *p = gss_peer_principal(conn);
+
+	if (p != NULL)
+		return p;
+	if (strchr(authn, '@') != NULL)
+		return xstrdup(authn);
+	return with_default_realm(authn);
+}
+
 /* Decide a GSSAPI login: the daemon's principal callback. */
 static int
-principal_verdict(struct saslsrv *s, sasl_conn_t *conn, const char *authz)
+principal_verdict(struct saslsrv *s, sasl_conn_t *conn, const char *authn,
+    const char *authz)
 {
 	const char *reason = NULL;
 	enum saslsrv_check c;
 
 	free(s->principal_name);
-	s->principal_name = gss_peer_principal(conn);
+	s->principal_name = gss_principal(conn, authn);
 	if (s->principal_name == NULL) {
 		sasl_seterror(conn, SASL_NOLOG, "no usable GSSAPI peer name");
 		return record(s, SASLSRV_FAIL_AUTH, "no_principal",
@@ -377,7 +421,10 @@ cb_proxy(sasl_conn_t *conn, void *ctx, const char *requested_user,
 		if (!same && strlen(requested_user) != rlen)
 			return record(s, SASLSRV_FAIL_PROTO, "bad_username",
 			    SASL_BADPROT);
-		return principal_verdict(s, conn, same ? NULL :
+		if (strlen(auth_identity) != alen)
+			return record(s, SASLSRV_FAIL_PROTO, "bad_username",
+			    SASL_BADPROT);
+		return principal_verdict(s, conn, auth_identity, same ? NULL :
 		    requested_user);
 	}
 	if (same)
