@@ -140,16 +140,23 @@ sasl_checkpass(void *ctx, const char *user, const char *pass, size_t passlen)
 	}
 }
 
-/* A failed login: count it, close after too many. */
+/* Count a failed login; close after too many. */
+static void
+count_failure(struct pop3d *p)
+{
+	if (++p->failures >= (unsigned)p->ctx->ac->pop3_auth_failures_max) {
+		say(p, "-ERR [AUTH] Too many failures, bye");
+		p->quit = true;
+	}
+}
+
+/* A failed login: log it, count it. */
 static void
 login_failed(struct pop3d *p, const char *user, const char *reason)
 {
 	log_info("auth user=%s result=fail reason=%s client=%s", user, reason,
 	    p->conn->client_addr);
-	if (++p->failures >= (unsigned)p->ctx->ac->pop3_auth_failures_max) {
-		say(p, "-ERR [AUTH] Too many failures, bye");
-		p->quit = true;
-	}
+	count_failure(p);
 }
 
 static int
@@ -417,8 +424,7 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		} else {
 			say(p, "-ERR [AUTH] Invalid login");
 			gss_failed(p, sa, r);
-			login_failed(p, saslsrv_principal(sa),
-			    saslsrv_fail_reason(sa));
+			count_failure(p);
 		}
 		saslsrv_free(&sa);
 		goto out;
