@@ -376,9 +376,9 @@ Test(dir_profile, guid_wrong_length)
 	cr_assert_str_eq(out, "00000000-0000-0000-0000-000000000000");
 }
 
-Test(dir_profile, principal_filter_defaults_and_override)
+Test(dir_profile, principal_filter_defaults_and_override, .init = setup,
+    .fini = teardown)
 {
-	struct pool *pool = pool_new("t");
 	const char *err = NULL;
 	static const char *const krb[] = {
 		"filter_principal=(krbPrincipalName=%s)", NULL };
@@ -395,5 +395,4 @@ Test(dir_profile, principal_filter_defaults_and_override)
 	cr_assert_str_eq(p->filter_principal, "(krbPrincipalName=%s)");
 	dir_profile_free(&p);
 	cr_assert_null(dir_profile_new(DIR_PROFILE_OPENLDAP, bad, pool, &err));
-	pool_free(&pool);
 }
