@@ -293,7 +293,20 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
 	itest_cleanup_dir(&fx.dir);
 }
 
-TestSuite(gssapi_auth, .timeout = 90);
+/* Daemons a test started for itself (struct own below): stopped after
+ * the test even when an assertion ended it early. */
+static struct itest_proc *own_procs[2];
+static char *own_dir;
+
+static void
+own_cleanup(void)
+{
+	itest_stop(&own_procs[0], 5000);
+	itest_stop(&own_procs[1], 5000);
+	itest_cleanup_dir(&own_dir);
+}
+
+TestSuite(gssapi_auth, .timeout = 90, .fini = own_cleanup);
 
 static const char *
 need(const char *name)
@@ -647,6 +660,7 @@ own_start(struct own *o, const char *uri, const char *sasl_extra)
 	memset(o, 0, sizeof(*o));
 	o->dir = itest_tmpdir("gssapi-own");
 	cr_assert_not_null(o->dir);
+	own_dir = o->dir;
 	chmod(o->dir, 0755);
 	kt = path_in(need("GT_KT"), "services.keytab");
 	dst = path_in(o->dir, "mail.keytab");
@@ -664,9 +678,9 @@ own_start(struct own *o, const char *uri, const char *sasl_extra)
 static void
 own_stop(struct own *o)
 {
-	itest_stop(&o->mtad, 5000);
-	itest_stop(&o->accessd, 5000);
-	itest_cleanup_dir(&o->dir);
+	own_cleanup();
+	o->mtad = o->accessd = NULL;
+	o->dir = NULL;
 	free(o->conf);
 }
 
@@ -695,7 +709,8 @@ Test(gssapi_auth, allowed_realms_decide)
 
 	own_env();
 	own_start(&o, need("GT_URI"), "allowed_realms = OTHER.TEST\n");
-	o.mtad = start_daemon(o.dir, "mtad", o.conf, o.ports[0]);
+	o.mtad = own_procs[0] = start_daemon(o.dir, "mtad", o.conf,
+	    o.ports[0]);
 	cr_assert_not_null(o.mtad);
 	/* OTHER.TEST allowed: its alice maps to uid alice (the uid@realm
 	 * rule) */
@@ -726,8 +741,10 @@ Test(gssapi_auth, directory_down_is_a_temporary_failure)
 	cr_assert_geq(asprintf(&uri, "ldap://127.0.0.1:%u",
 	    itest_free_port()), 0);
 	own_start(&o, uri, "allowed_realms = EXAMPLE.TEST\n");
-	o.mtad = start_daemon(o.dir, "mtad", o.conf, o.ports[0]);
-	o.accessd = start_daemon(o.dir, "accessd", o.conf, o.ports[1]);
+	o.mtad = own_procs[0] = start_daemon(o.dir, "mtad", o.conf,
+	    o.ports[0]);
+	o.accessd = own_procs[1] = start_daemon(o.dir, "accessd", o.conf,
+	    o.ports[1]);
 	cr_assert_not_null(o.mtad);
 	cr_assert_not_null(o.accessd);
 	smtptest(o.sub, alice, NULL, out);
