@@ -31,7 +31,10 @@ static const struct cfg_key accessd_keys[] = {
 	CFG_TIME(T, lmtp_idle_timeout, "lmtp_idle_timeout", "5m", "1s", "1h",
 	    "LMTP client silence before the session is closed"),
 	CFG_SIZE(T, pop3_line_max, "pop3_line_max", "1k", "64", "64k",
-	    "POP3 command line, CRLF included (AUTH responses too)"),
+	    "POP3 command line, CRLF included"),
+	CFG_SIZE(T, pop3_auth_line_max, "pop3_auth_line_max", "16k", "256",
+	    "64k", "AUTH response line, CRLF included (a Kerberos ticket"
+	    " with an Active Directory PAC takes several KB)"),
 	CFG_TIME(T, pop3_idle_timeout, "pop3_idle_timeout", "10m", "1s", "1h",
 	    "POP3 client silence before the session is closed"),
 	CFG_BOOL(T, pop3_plaintext_loopback, "pop3_plaintext_loopback", "no",

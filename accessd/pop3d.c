@@ -6,7 +6,8 @@
  * from the listener's sasl_mechanisms or [sasl] mechanisms).
  *
  * Runs in a session process as the unprivileged user, one per client;
- * client input is hostile: lines are capped at pop3_line_max, silence at
+ * client input is hostile: lines are capped at pop3_line_max (AUTH
+ * responses at pop3_auth_line_max), silence at
  * pop3_idle_timeout, failed logins at pop3_auth_failures_max. Passwords
  * go to the lookup process (a bind as the user); the session never sees
  * a hash. One POP3 session per mailbox ([IN-USE], an fcntl lock on
@@ -298,7 +299,8 @@ cmd_pass(struct pop3d *p, const char *arg, size_t arglen)
 /* Read one line (CRLF stripped) into a NUL-terminated copy. 1, 0 at the
  * end, -1 on error; *too_long when the line was over the cap. */
 static int
-read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
+read_line(struct pop3d *p, size_t max, char **line_out, size_t *len_out,
+    bool *too_long)
 {
 	const char *line;
 	size_t len;
@@ -307,8 +309,7 @@ read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
 	*too_long = false;
 	if (stream_pending(p->s) == 0 && stream_flush(p->s) == -1)
 		return -1;
-	rc = stream_read_line(p->s, (size_t)p->ctx->ac->pop3_line_max, &line,
-	    &len);
+	rc = stream_read_line(p->s, max, &line, &len);
 	if (rc == -1 && stream_error(p->s) == STREAM_ERR_TOO_LONG) {
 		*too_long = true;
 		return 1;
@@ -326,6 +327,14 @@ read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
 	*line_out = (char *)p->line->data;
 	*len_out = len;
 	return 1;
+}
+
+/* A command line, capped at pop3_line_max. */
+static int
+read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
+{
+	return read_line(p, (size_t)p->ctx->ac->pop3_line_max, line_out,
+	    len_out, too_long);
 }
 
 /* A SASL session for the connection as it is now (TLS or not). */
@@ -395,11 +404,20 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		buf_reset(b64);
 		saslsrv_b64_encode(out->data, out->len, b64);
 		say(p, "+ %s", buf_cstr(b64));
-		if (read_cmd(p, &line, &len, &too_long) != 1) {
+		if (read_line(p, (size_t)p->ctx->ac->pop3_auth_line_max,
+		    &line, &len, &too_long) != 1) {
 			p->quit = true;
 			break;
 		}
-		if (too_long || (len == 1 && line[0] == '*')) {
+		if (too_long) {
+			log_info("auth result=fail_proto reason=line_too_long"
+			    " max=%llu", (unsigned long long)
+			    p->ctx->ac->pop3_auth_line_max);
+			say(p, "-ERR Line too long");
+			saslsrv_free(&sa);
+			goto out;
+		}
+		if (len == 1 && line[0] == '*') {
 			r = SASLSRV_FAIL_PROTO;
 			break;
 		}
@@ -754,7 +772,9 @@ pop3d_session(struct stream *s, const struct server_conn *conn,
 		.lock_fd = -1 };
 
 	p.pool = pool_new_secret("pop3");
-	p.line = buf_new(256, (size_t)ctx->ac->pop3_line_max);
+	p.line = buf_new(256, (size_t)(ctx->ac->pop3_line_max >
+	    ctx->ac->pop3_auth_line_max ? ctx->ac->pop3_line_max :
+	    ctx->ac->pop3_auth_line_max));
 	stream_set_timeouts(s, (int)ctx->ac->pop3_idle_timeout,
 	    (int)ctx->ac->pop3_idle_timeout);
 	log_info("connect client=[%s]:%s", conn->client_addr,

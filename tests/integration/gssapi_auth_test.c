@@ -124,7 +124,8 @@ daemon_env(const char *dir)
 /* Write dir/NAME.conf for both daemons and return its path. */
 static char *
 write_conf(const char *dir, const char *name, const char *uri,
-    const char *sasl_extra, uint16_t sub, uint16_t lmtp, uint16_t pop)
+    const char *sasl_extra, const char *accessd_extra, uint16_t sub,
+    uint16_t lmtp, uint16_t pop)
 {
 	char *conf = NULL, *text = NULL, *mail = path_in(dir, "mail");
 	char *kt = path_in(dir, "mail.keytab"), *run = path_in(dir, "run");
@@ -146,12 +147,13 @@ write_conf(const char *dir, const char *name, const char *uri,
 	    "lmtp_port = %u\n"
 	    "[mtad.listener.sub]\nport = %u\ntype = submission\n"
 	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n"
-	    "[accessd]\nhostname = mail.example.test\n"
+	    "[accessd]\nhostname = mail.example.test\n%s"
 	    "[accessd.store]\nmail_root = %s\nfsync = no\n"
 	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
 	    "[accessd.listener.pop3]\nport = %u\ntype = pop3\n"
 	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n",
-	    run, run, uri, kt, sasl_extra, lmtp, sub, mail, lmtp, pop) < 0 ||
+	    run, run, uri, kt, sasl_extra, lmtp, sub, accessd_extra, mail,
+	    lmtp, pop) < 0 ||
 	    write_text(conf, text) != 0) {
 		free(conf);
 		conf = NULL;
@@ -245,7 +247,8 @@ setup(void)
 	    itest_free_ports(ports, 3) != 0)
 		goto out;
 	conf = write_conf(fx.dir, "tessera", fx.slapd->uri,
-	    "allowed_realms = EXAMPLE.TEST\n", ports[0], ports[1], ports[2]);
+	    "allowed_realms = EXAMPLE.TEST\n", "", ports[0], ports[1],
+	    ports[2]);
 	if (conf == NULL)
 		goto out;
 	fx.accessd = start_daemon(fx.dir, "accessd", conf, ports[1]);
@@ -653,7 +656,8 @@ struct own {
 };
 
 static void
-own_start(struct own *o, const char *uri, const char *sasl_extra)
+own_start_a(struct own *o, const char *uri, const char *sasl_extra,
+    const char *accessd_extra)
 {
 	char *kt = NULL, *dst = NULL;
 
@@ -666,13 +670,19 @@ own_start(struct own *o, const char *uri, const char *sasl_extra)
 	dst = path_in(o->dir, "mail.keytab");
 	cr_assert_eq(copy_file(kt, dst), 0);
 	cr_assert_eq(itest_free_ports(o->ports, 3), 0);
-	o->conf = write_conf(o->dir, "tessera", uri, sasl_extra, o->ports[0],
-	    o->ports[1], o->ports[2]);
+	o->conf = write_conf(o->dir, "tessera", uri, sasl_extra, accessd_extra,
+	    o->ports[0], o->ports[1], o->ports[2]);
 	cr_assert_not_null(o->conf);
 	snprintf(o->sub, sizeof(o->sub), "%u", o->ports[0]);
 	snprintf(o->pop, sizeof(o->pop), "%u", o->ports[2]);
 	free(kt);
 	free(dst);
+}
+
+static void
+own_start(struct own *o, const char *uri, const char *sasl_extra)
+{
+	own_start_a(o, uri, sasl_extra, "");
 }
 
 static void
@@ -782,4 +792,28 @@ Test(gssapi_auth, gssapi_without_allowed_realms_does_not_start)
 	own_stop(&o);
 	buf_free(&out);
 	free(bin);
+}
+
+/* A ticket is one long base64 line; pop3_auth_line_max caps it (the
+ * suite's accessd, with the default 16k, took the same ticket). */
+Test(gssapi_auth, pop3_auth_line_limit)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+	struct own o;
+
+	own_env();
+	own_start_a(&o, need("GT_URI"), "allowed_realms = EXAMPLE.TEST\n",
+	    "pop3_auth_line_max = 512\n");
+	o.accessd = own_procs[1] = start_daemon(o.dir, "accessd", o.conf,
+	    o.ports[1]);
+	cr_assert_not_null(o.accessd);
+	pop3test(o.pop, alice, "QUIT\r\n", out);
+	cr_assert(has(out, "-ERR Line too long"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "+OK Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(o.dir, "accessd.log", "reason=line_too_long",
+	    "max=512"));
+	own_stop(&o);
+	buf_free(&out);
+	free(alice);
 }
