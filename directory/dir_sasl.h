@@ -19,6 +19,25 @@
  *     directory attribute yet                 else authz_refused
  * A directory that cannot answer is TEMPFAIL ("tempfail", with the
  * detail in error).
+ *
+ * How a session uses it (mtad/session_auth.c, accessd/pop3d.c; IMAP the
+ * same with imap_service):
+ *
+ *	const struct settings_sasl *ss = cfg_get(cfg, "sasl");
+ *	struct dir_sasl gss = { .dc = dc, .pool = pool,
+ *		.allowed_realms = (const char *const *)ss->allowed_realms };
+ *	struct saslsrv_params sp = { .service = ss->imap_service,
+ *		.server_fqdn = settings_sasl_hostname(cfg, hostname),
+ *		.mechs = settings_sasl_mechanisms(cfg, "accessd.listener",
+ *		    conn->listener),
+ *		.checkpass = ..., .principal = dir_sasl_principal,
+ *		.principal_ctx = &gss, ... };
+ *
+ * then saslsrv_start/saslsrv_step as for PLAIN. DONE with
+ * saslsrv_principal(s) != NULL: the account is gss.entry (its login for
+ * logs). A failure with saslsrv_principal(s) != NULL: log one line with
+ * saslsrv_fail_reason(s), saslsrv_principal(s), gss.entry's DN (if any)
+ * and gss.error; FAIL_TEMP is the protocol's temporary failure.
  */
 #ifndef DIRECTORY_DIR_SASL_H
 #define DIRECTORY_DIR_SASL_H

@@ -282,7 +282,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	(void)set;
 	if (setup() == -1)
-		fprintf(stderr, "gssapi_auth_test: the fixtures did not start\n");
+		fprintf(stderr, "gssapi_auth_test: fixtures did not start\n");
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *st)

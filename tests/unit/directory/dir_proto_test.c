@@ -97,7 +97,8 @@ Test(dir_proto, every_request_round_trips)
 		  .password = pw, .password_len = sizeof(pw) },
 		{ .type = DIR_PROTO_STATS },
 		{ .type = DIR_PROTO_CACHE_FLUSH },
-		{ .type = DIR_PROTO_LOOKUP_PRINCIPAL, .arg = "alice@EXAMPLE.TEST" },
+		{ .type = DIR_PROTO_LOOKUP_PRINCIPAL,
+		  .arg = "alice@EXAMPLE.TEST" },
 	};
 
 	for (size_t i = 0; i < sizeof(in_r) / sizeof(in_r[0]); i++) {
