@@ -34,7 +34,10 @@ static const struct cfg_key accessd_keys[] = {
 	CFG_TIME(T, lmtp_idle_timeout, "lmtp_idle_timeout", "5m", "1s", "1h",
 	    "LMTP client silence before the session is closed"),
 	CFG_SIZE(T, pop3_line_max, "pop3_line_max", "1k", "64", "64k",
-	    "POP3 command line, CRLF included (AUTH responses too)"),
+	    "POP3 command line, CRLF included"),
+	CFG_SIZE(T, pop3_auth_line_max, "pop3_auth_line_max", "16k", "256",
+	    "64k", "AUTH response line, CRLF included (a Kerberos ticket"
+	    " with an Active Directory PAC takes several KB)"),
 	CFG_TIME(T, pop3_idle_timeout, "pop3_idle_timeout", "10m", "1s", "1h",
 	    "POP3 client silence before the session is closed"),
 	CFG_BOOL(T, pop3_plaintext_loopback, "pop3_plaintext_loopback", "no",
@@ -64,6 +67,9 @@ static const struct cfg_key listener_keys[] = {
 	    "concurrent sessions on this listener"),
 	CFG_INT(T, base.max_per_client, "max_per_client", "10", "0", "100000",
 	    "concurrent sessions per client address; 0: no cap"),
+	CFG_LIST(T, base.sasl_mechanisms, base.n_sasl_mechanisms,
+	    "sasl_mechanisms", "", "SASL mechanisms offered here (e.g. GSSAPI"
+	    " PLAIN); empty: [sasl] mechanisms"),
 	CFG_ENUM(T, type, "type", "lmtp", proto_words,
 	    "lmtp, pop3 (STLS when [tls] has a certificate) or pop3s"),
 };

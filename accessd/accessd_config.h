@@ -26,6 +26,7 @@ struct accessd_config {
 	int64_t lmtp_dedup_window;
 	uint64_t lmtp_idle_timeout;	/* ms */
 	uint64_t pop3_line_max;
+	uint64_t pop3_auth_line_max;	/* AUTH response lines */
 	uint64_t pop3_idle_timeout;	/* ms */
 	bool pop3_plaintext_loopback;
 	int64_t pop3_auth_failures_max;

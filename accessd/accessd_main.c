@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	static const struct cfg_section_def *defs[] = { &settings_global_def,
 		&settings_tls_def, &dns_config_def, &dir_config_def,
 		&dir_lookup_config_def, &accessd_config_def, &store_config_def,
-		&accessd_listener_def };
+		&accessd_listener_def, &settings_sasl_def };
 	enum { NDEFS = sizeof(defs) / sizeof(defs[0]) };
 	struct cfg_section_def sections[NDEFS];
 	const char *path = NULL, *err = NULL;
@@ -104,6 +104,7 @@ main(int argc, char **argv)
 	struct server *srv;
 	struct buf *errs;
 	struct cfg *c;
+	struct saslsrv_option sasl_opts[1];
 	size_t n_ls;
 	int opt, rc;
 
@@ -125,6 +126,12 @@ main(int argc, char **argv)
 	errs = buf_new(256, 64 * 1024);
 	if (cfg_load_file(c, path, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
+		buf_free(&errs);
+		cfg_free(&c);
+		return 78;	/* EX_CONFIG */
+	}
+	if (settings_sasl_check(c, "accessd.listener", errs) == -1) {
+		fprintf(stderr, "%s: %s\n", path, buf_cstr(errs));
 		buf_free(&errs);
 		cfg_free(&c);
 		return 78;	/* EX_CONFIG */
@@ -153,7 +160,8 @@ main(int argc, char **argv)
 	store_config_limits(c, &ctx.store_limits, &ctx.mail_root);
 	dir_client_config_settings(c, "accessd", pool, &ctx.dir);
 	ctx.tls = daemon_tls_server(c);
-	if (saslsrv_init("accessd", NULL, 0, &err) == -1)
+	if (saslsrv_init("accessd", sasl_opts, settings_sasl_options(c,
+	    sasl_opts), &err) == -1)
 		log_fatal("sasl: %s", err);
 
 	n_ls = settings_listeners(c, "accessd.listener", "", &ls);

@@ -1,10 +1,13 @@
 /*
  * accessd/pop3d.c - one POP3 session (RFC 1939) with CAPA and response
- * codes (RFC 2449), STLS (RFC 2595) and AUTH (RFC 5034, SASL PLAIN and
- * LOGIN through lib/saslsrv).
+ * codes (RFC 2449), STLS (RFC 2595) and AUTH (RFC 5034, SASL through
+ * lib/saslsrv: PLAIN and LOGIN checked by a bind as the user, GSSAPI by
+ * Kerberos and the principal's entry, directory/dir_sasl.h; mechanisms
+ * from the listener's sasl_mechanisms or [sasl] mechanisms).
  *
  * Runs in a session process as the unprivileged user, one per client;
- * client input is hostile: lines are capped at pop3_line_max, silence at
+ * client input is hostile: lines are capped at pop3_line_max (AUTH
+ * responses at pop3_auth_line_max), silence at
  * pop3_idle_timeout, failed logins at pop3_auth_failures_max. Passwords
  * go to the lookup process (a bind as the user); the session never sees
  * a hash. One POP3 session per mailbox ([IN-USE], an fcntl lock on
@@ -25,11 +28,13 @@
 #include "lib/pool.h"
 #include "lib/saslsrv.h"
 #include "lib/server.h"
+#include "lib/settings.h"
 #include "lib/str.h"
 #include "lib/stream.h"
 #include "lib/xalloc.h"
 #include "accessd/accessd.h"
 #include "accessd/pop3d_cmd.h"
+#include "directory/dir_sasl.h"
 #include "lib/banned.h"
 
 #define POP3D_LOCK_FILE "tessera.pop3lock"
@@ -58,6 +63,7 @@ struct pop3d {
 	enum dir_auth auth;
 	struct dir_entry *entry;
 	struct pool *auth_pool;
+	struct dir_sasl gss;		/* GSSAPI's principal check */
 	/* TRANSACTION state */
 	struct store_mailbox *mb;
 	struct store_folder *f;
@@ -135,16 +141,23 @@ sasl_checkpass(void *ctx, const char *user, const char *pass, size_t passlen)
 	}
 }
 
-/* A failed login: count it, close after too many. */
+/* Count a failed login; close after too many. */
+static void
+count_failure(struct pop3d *p)
+{
+	if (++p->failures >= (unsigned)p->ctx->ac->pop3_auth_failures_max) {
+		say(p, "-ERR [AUTH] Too many failures, bye");
+		p->quit = true;
+	}
+}
+
+/* A failed login: log it, count it. */
 static void
 login_failed(struct pop3d *p, const char *user, const char *reason)
 {
 	log_info("auth user=%s result=fail reason=%s client=%s", user, reason,
 	    p->conn->client_addr);
-	if (++p->failures >= (unsigned)p->ctx->ac->pop3_auth_failures_max) {
-		say(p, "-ERR [AUTH] Too many failures, bye");
-		p->quit = true;
-	}
+	count_failure(p);
 }
 
 static int
@@ -286,7 +299,8 @@ cmd_pass(struct pop3d *p, const char *arg, size_t arglen)
 /* Read one line (CRLF stripped) into a NUL-terminated copy. 1, 0 at the
  * end, -1 on error; *too_long when the line was over the cap. */
 static int
-read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
+read_line(struct pop3d *p, size_t max, char **line_out, size_t *len_out,
+    bool *too_long)
 {
 	const char *line;
 	size_t len;
@@ -295,8 +309,7 @@ read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
 	*too_long = false;
 	if (stream_pending(p->s) == 0 && stream_flush(p->s) == -1)
 		return -1;
-	rc = stream_read_line(p->s, (size_t)p->ctx->ac->pop3_line_max, &line,
-	    &len);
+	rc = stream_read_line(p->s, max, &line, &len);
 	if (rc == -1 && stream_error(p->s) == STREAM_ERR_TOO_LONG) {
 		*too_long = true;
 		return 1;
@@ -316,13 +329,52 @@ read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
 	return 1;
 }
 
+/* A command line, capped at pop3_line_max. */
+static int
+read_cmd(struct pop3d *p, char **line_out, size_t *len_out, bool *too_long)
+{
+	return read_line(p, (size_t)p->ctx->ac->pop3_line_max, line_out,
+	    len_out, too_long);
+}
+
+/* A SASL session for the connection as it is now (TLS or not). */
+static struct saslsrv *
+sasl_session(struct pop3d *p, const char **err_out)
+{
+	const struct settings_sasl *ss = cfg_get(p->ctx->cfg, "sasl");
+	struct saslsrv_params sp = { .service = ss->pop_service,
+		.server_fqdn = settings_sasl_hostname(p->ctx->cfg,
+		    p->ctx->hostname),
+		.mechs = settings_sasl_mechanisms(p->ctx->cfg,
+		    "accessd.listener", p->conn->listener),
+		.checkpass = sasl_checkpass, .checkpass_ctx = p,
+		.principal = dir_sasl_principal, .principal_ctx = &p->gss };
+
+	pool_free(&p->auth_pool);
+	p->auth_pool = pool_new_child(p->pool, "auth");
+	p->gss = (struct dir_sasl){ .dc = p->dc, .pool = p->auth_pool,
+		.allowed_realms = (const char *const *)ss->allowed_realms };
+	sp.plaintext_ok = login_allowed(p);
+	sp.external_ssf = stream_is_tls(p->s) ? 256 : 0;
+	return saslsrv_new(&sp, err_out);
+}
+
+/* A refused GSSAPI login: one line with the principal and why. */
+static void
+gss_failed(struct pop3d *p, struct saslsrv *sa, enum saslsrv_result r)
+{
+	log_info("auth mech=GSSAPI result=%s reason=%s principal=%s dn=\"%s\""
+	    " client=%s%s%s%s", saslsrv_result_name(r),
+	    saslsrv_fail_reason(sa), saslsrv_principal(sa),
+	    p->gss.entry != NULL ? p->gss.entry->dn : "-",
+	    p->conn->client_addr, p->gss.error != NULL ? " detail=\"" : "",
+	    p->gss.error != NULL ? p->gss.error : "",
+	    p->gss.error != NULL ? "\"" : "");
+}
+
 static void
 cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 {
-	static const char *const mechs[] = { "PLAIN", "LOGIN", NULL };
-	struct saslsrv_params sp = { .service = "pop",
-		.server_fqdn = p->ctx->hostname, .mechs = mechs,
-		.checkpass = sasl_checkpass, .checkpass_ctx = p };
 	struct saslsrv *sa;
 	struct buf *in = buf_new(256, SASLSRV_INPUT_MAX);
 	struct buf *out = buf_new(256, SASLSRV_INPUT_MAX);
@@ -330,9 +382,7 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 	enum saslsrv_result r;
 	const char *err = NULL;
 
-	sp.plaintext_ok = login_allowed(p);
-	sp.external_ssf = stream_is_tls(p->s) ? 256 : 0;
-	sa = saslsrv_new(&sp, &err);
+	sa = sasl_session(p, &err);
 	if (sa == NULL) {
 		log_error("sasl: %s", err);
 		say(p, "-ERR [SYS/TEMP] Authentication unavailable");
@@ -354,11 +404,20 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		buf_reset(b64);
 		saslsrv_b64_encode(out->data, out->len, b64);
 		say(p, "+ %s", buf_cstr(b64));
-		if (read_cmd(p, &line, &len, &too_long) != 1) {
+		if (read_line(p, (size_t)p->ctx->ac->pop3_auth_line_max,
+		    &line, &len, &too_long) != 1) {
 			p->quit = true;
 			break;
 		}
-		if (too_long || (len == 1 && line[0] == '*')) {
+		if (too_long) {
+			log_info("auth result=fail_proto reason=line_too_long"
+			    " max=%llu", (unsigned long long)
+			    p->ctx->ac->pop3_auth_line_max);
+			say(p, "-ERR Line too long");
+			saslsrv_free(&sa);
+			goto out;
+		}
+		if (len == 1 && line[0] == '*') {
 			r = SASLSRV_FAIL_PROTO;
 			break;
 		}
@@ -372,9 +431,31 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		saslsrv_free(&sa);
 		goto out;
 	}
+	if (r != SASLSRV_DONE && r != SASLSRV_CONTINUE &&
+	    saslsrv_principal(sa) != NULL) {
+		/* GSSAPI: the Kerberos login worked, the account check did
+		 * not */
+		if (r == SASLSRV_FAIL_TEMP) {
+			say(p, "-ERR [SYS/TEMP] Directory unavailable, try"
+			    " later");
+			gss_failed(p, sa, r);
+		} else {
+			say(p, "-ERR [AUTH] Invalid login");
+			gss_failed(p, sa, r);
+			count_failure(p);
+		}
+		saslsrv_free(&sa);
+		goto out;
+	}
 	switch (r) {
 	case SASLSRV_DONE:
-		enter_trans(p, saslsrv_user(sa));
+		if (saslsrv_principal(sa) != NULL) {
+			p->entry = p->gss.entry;
+			enter_trans(p, p->entry->login != NULL ?
+			    p->entry->login : saslsrv_principal(sa));
+		} else {
+			enter_trans(p, saslsrv_user(sa));
+		}
 		break;
 	case SASLSRV_FAIL_TEMP:
 		say(p, "-ERR [SYS/TEMP] Directory unavailable, try later");
@@ -414,10 +495,14 @@ cmd_capa(struct pop3d *p)
 	say(p, "AUTH-RESP-CODE");
 	say(p, "PIPELINING");
 	if (p->state == POP3D_S_AUTH) {
-		if (login_allowed(p)) {
+		const char *err = NULL;
+		struct saslsrv *sa = sasl_session(p, &err);
+
+		if (login_allowed(p))
 			say(p, "USER");
-			say(p, "SASL PLAIN LOGIN");
-		}
+		if (sa != NULL && saslsrv_mechs(sa)[0] != '\0')
+			say(p, "SASL %s", saslsrv_mechs(sa));
+		saslsrv_free(&sa);
 		if (p->ctx->tls != NULL && !stream_is_tls(p->s))
 			say(p, "STLS");
 	}
@@ -687,7 +772,9 @@ pop3d_session(struct stream *s, const struct server_conn *conn,
 		.lock_fd = -1 };
 
 	p.pool = pool_new_secret("pop3");
-	p.line = buf_new(256, (size_t)ctx->ac->pop3_line_max);
+	p.line = buf_new(256, (size_t)(ctx->ac->pop3_line_max >
+	    ctx->ac->pop3_auth_line_max ? ctx->ac->pop3_line_max :
+	    ctx->ac->pop3_auth_line_max));
 	stream_set_timeouts(s, (int)ctx->ac->pop3_idle_timeout,
 	    (int)ctx->ac->pop3_idle_timeout);
 	log_info("connect client=[%s]:%s", conn->client_addr,

@@ -185,6 +185,15 @@ enum dir_result dir_lookup_address(struct dir *d, const char *address,
 /* login name -> user (uid / userPrincipalName / sAMAccountName / mail). */
 enum dir_result dir_lookup_login(struct dir *d, const char *login,
     struct pool *pool, struct dir_entry **out, struct dir_info *info);
+/* Kerberos principal ("alice@EXAMPLE.TEST", as GSSAPI authenticated it)
+ * -> user, by the profile's filter_principal (openldap: uid = the name
+ * part; ad: userPrincipalName). Never from the cache: a user disabled a
+ * minute ago must not log in. The realm is not checked here (the daemon
+ * checks it against its allowed realms first). Longer than
+ * DIR_LOGIN_MAX, empty or with a control byte: NOTFOUND without a query;
+ * no filter_principal (overridden empty): NOTFOUND. */
+enum dir_result dir_lookup_principal(struct dir *d, const char *principal,
+    struct pool *pool, struct dir_entry **out, struct dir_info *info);
 /* The users of a group, recursively: deduplicated, loop-safe, members of
  * nested groups included, bounded by group_max_depth and
  * group_max_members (past a bound: DIR_TEMPFAIL with info->error saying

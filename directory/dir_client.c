@@ -255,6 +255,14 @@ dir_client_lookup_login(struct dir_client *c, const char *login,
 }
 
 enum dir_result
+dir_client_lookup_principal(struct dir_client *c, const char *principal,
+    struct pool *pool, struct dir_entry **out, struct dir_info *info)
+{
+	return with_entry(c, DIR_PROTO_LOOKUP_PRINCIPAL, principal, pool, out,
+	    info);
+}
+
+enum dir_result
 dir_client_group_members(struct dir_client *c, const struct dir_entry *group,
     struct pool *pool, struct dir_entry ***members_out, size_t *n_out,
     struct dir_info *info)

@@ -52,6 +52,10 @@ enum dir_result dir_client_lookup_address(struct dir_client *c,
 enum dir_result dir_client_lookup_login(struct dir_client *c,
     const char *login, struct pool *pool, struct dir_entry **out,
     struct dir_info *info);
+/* As dir_lookup_principal (never cached, in the lookup process either). */
+enum dir_result dir_client_lookup_principal(struct dir_client *c,
+    const char *principal, struct pool *pool, struct dir_entry **out,
+    struct dir_info *info);
 enum dir_result dir_client_group_members(struct dir_client *c,
     const struct dir_entry *group, struct pool *pool,
     struct dir_entry ***members_out, size_t *n_out, struct dir_info *info);

@@ -140,6 +140,23 @@ dir_lookup_login_uncached(struct dir *d, struct dir_op *op, const char *login,
 }
 
 enum dir_result
+dir_lookup_principal(struct dir *d, const char *principal, struct pool *pool,
+    struct dir_entry **out, struct dir_info *info)
+{
+	struct dir_op op;
+	enum dir_result r;
+
+	dir_op_begin(&op, pool);
+	*out = NULL;
+	if (!dir_input_ok(principal, DIR_LOGIN_MAX) ||
+	    d->prof->filter_principal == NULL)
+		return dir_op_end(d, &op, info, DIR_NOTFOUND, false);
+	r = lookup_one(d, &op, "principal", d->prof->filter_principal,
+	    d->user_base_dn, principal, true, pool, out);
+	return dir_op_end(d, &op, info, r, false);
+}
+
+enum dir_result
 dir_domain_accepted(struct dir *d, const char *domain, struct pool *pool,
     struct dir_info *info)
 {

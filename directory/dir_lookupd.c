@@ -200,6 +200,10 @@ answer(struct dir_lookupd *l, const struct dir_proto_request *r,
 		a->result = dir_lookup_login(l->d, r->arg, pool, &a->entry,
 		    &a->info);
 		break;
+	case DIR_PROTO_LOOKUP_PRINCIPAL:
+		a->result = dir_lookup_principal(l->d, r->arg, pool, &a->entry,
+		    &a->info);
+		break;
 	case DIR_PROTO_GROUP_MEMBERS:
 		a->result = dir_group_members(l->d, &group, pool, &a->members,
 		    &a->n_members, &a->info);

@@ -77,6 +77,10 @@ defaults_openldap(struct dir_profile *p)
 	p->filter_address = "(|(mail=%s)(mailLocalAddress=%s))";
 	p->filter_login = "(&(objectClass=inetOrgPerson)"
 	    "(objectClass=tesseraMailUser)(|(uid=%s)(mail=%s)))";
+	/* the uid@realm rule: the principal's name part is the uid (the
+	 * realm is checked against [sasl] allowed_realms before) */
+	p->filter_principal = "(&(objectClass=inetOrgPerson)"
+	    "(objectClass=tesseraMailUser)(uid=%u))";
 	p->filter_domain =
 	    "(&(objectClass=tesseraMailDomain)(tesseraDomain=%s))";
 	p->filter_domains = "(objectClass=tesseraMailDomain)";
@@ -102,6 +106,10 @@ defaults_ad(struct dir_profile *p)
 	p->filter_address = "(|(mail=%s)(proxyAddresses=smtp:%s))";
 	p->filter_login = "(&(objectClass=user)(objectCategory=person)"
 	    "(|(sAMAccountName=%s)(userPrincipalName=%s)(mail=%s)))";
+	/* AD matches userPrincipalName case-insensitively, so the principal
+	 * alice@AD.EXAMPLE.TEST finds the UPN alice@ad.example.test */
+	p->filter_principal = "(&(objectClass=user)(objectCategory=person)"
+	    "(userPrincipalName=%s))";
 	p->filter_domain =
 	    "(&(objectClass=tesseraMailDomain)(tesseraDomain=%s))";
 	p->filter_domains = "(objectClass=tesseraMailDomain)";

@@ -42,6 +42,7 @@
  * | group_requires_mail        | no                      | yes                 |
  * | filter_address             | (|(mail=%s)(mailLocalAddress=%s)) | (|(mail=%s)(proxyAddresses=smtp:%s)) |
  * | filter_login               | see dir_profile.c       | see dir_profile.c   |
+ * | filter_principal           | uid=%u (uid@realm rule) | userPrincipalName=%s|
  * | filter_domain              | (&(objectClass=tesseraMailDomain)(tesseraDomain=%s)) | same |
  * | filter_domains             | (objectClass=tesseraMailDomain) | same        |
  * | filter_group_members       | (none: walk)            | (&(|(objectClass=user)(objectClass=contact))(memberOf:1.2.840.113556.1.4.1941:=%s)) |
@@ -112,6 +113,8 @@ struct pool;
 	X(group_requires_mail, BOOL, "only groups with attr_mail are lists") \
 	X(filter_address, FILTER, "filter template: address to entry") \
 	X(filter_login, FILTER, "filter template: login to user") \
+	X(filter_principal, FILTER, "filter template: Kerberos principal" \
+	    " (user@REALM) to user") \
 	X(filter_domain, FILTER, "filter template: accepted domain") \
 	X(filter_domains, FILTER, "filter: all accepted domains") \
 	X(filter_group_members, FILTER, "filter template: members in chain")
@@ -157,6 +160,7 @@ struct dir_profile {
 	bool group_requires_mail;
 	const char *filter_address;
 	const char *filter_login;
+	const char *filter_principal;
 	const char *filter_domain;
 	const char *filter_domains;
 	const char *filter_group_members;

@@ -35,6 +35,7 @@ static const char *const type_names[] = {
 	[DIR_PROTO_CHECK_PASSWORD] = "check_password",
 	[DIR_PROTO_STATS] = "stats",
 	[DIR_PROTO_CACHE_FLUSH] = "cache_flush",
+	[DIR_PROTO_LOOKUP_PRINCIPAL] = "lookup_principal",
 };
 
 const char *
@@ -55,6 +56,7 @@ arg_max(enum dir_proto_type t)
 		return DIR_ADDRESS_MAX;
 	case DIR_PROTO_LOOKUP_LOGIN:
 	case DIR_PROTO_CHECK_PASSWORD:
+	case DIR_PROTO_LOOKUP_PRINCIPAL:
 		return DIR_LOGIN_MAX;
 	case DIR_PROTO_GROUP_MEMBERS:
 	case DIR_PROTO_GROUP_HAS_MEMBER:
@@ -215,6 +217,7 @@ enc_body(struct enc *e, const struct dir_proto_answer *a)
 	case DIR_PROTO_LOOKUP_ADDRESS:
 	case DIR_PROTO_LOOKUP_LOGIN:
 	case DIR_PROTO_CHECK_PASSWORD:
+	case DIR_PROTO_LOOKUP_PRINCIPAL:
 		enc_u32(e, a->entry != NULL);
 		if (a->entry != NULL)
 			enc_entry(e, a->entry);
@@ -448,6 +451,7 @@ dec_body(struct dec *d, struct dir_proto_answer *a)
 	case DIR_PROTO_LOOKUP_ADDRESS:
 	case DIR_PROTO_LOOKUP_LOGIN:
 	case DIR_PROTO_CHECK_PASSWORD:
+	case DIR_PROTO_LOOKUP_PRINCIPAL:
 		if (dec_enum(d, 1, "has_entry"))
 			a->entry = dec_entry(d);
 		break;

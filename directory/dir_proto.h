@@ -18,12 +18,14 @@
  *            GROUP_HAS_MEMBER str group DN, str address
  *            DOMAIN_ACCEPTED  str domain
  *            CHECK_PASSWORD   str login, bytes password
+ *            LOOKUP_PRINCIPAL str principal
  *            DOMAINS, STATS, CACHE_FLUSH: empty
  *   answer   type = request type | DIR_PROTO_ANSWER; u32 result (enum
  *            dir_result, enum dir_auth for CHECK_PASSWORD), the info
  *            (opt server, u32 cached, u32 round_trips, u64 latency_us, opt
  *            error), then by request:
- *            LOOKUP_ADDRESS, LOOKUP_LOGIN, CHECK_PASSWORD: u32 has_entry,
+ *            LOOKUP_ADDRESS, LOOKUP_LOGIN, CHECK_PASSWORD,
+ *                LOOKUP_PRINCIPAL: u32 has_entry,
  *                the entry when 1
  *            GROUP_MEMBERS: u32 count, that many entries
  *            DOMAINS: list
@@ -60,8 +62,9 @@ enum dir_proto_type {
 	DIR_PROTO_CHECK_PASSWORD = 7,
 	DIR_PROTO_STATS = 8,
 	DIR_PROTO_CACHE_FLUSH = 9,
+	DIR_PROTO_LOOKUP_PRINCIPAL = 10,
 };
-#define DIR_PROTO_TYPE_MAX 9
+#define DIR_PROTO_TYPE_MAX 10
 /* Set in the type of every answer. */
 #define DIR_PROTO_ANSWER 0x80000000u
 
@@ -85,7 +88,8 @@ void dir_proto_limits_default(struct dir_proto_limits *lim);
  * came from and live as long as its payload; ipc_in_deinit wipes it. */
 struct dir_proto_request {
 	enum dir_proto_type type;
-	const char *arg;		/* address, login, group DN or domain */
+	const char *arg;		/* address, login, group DN, domain or
+					 * principal */
 	const char *arg2;		/* GROUP_HAS_MEMBER: the address */
 	const uint8_t *password;	/* CHECK_PASSWORD */
 	size_t password_len;

@@ -17,6 +17,15 @@
  * Config files (/etc/sasl2/APP.conf ...) are refused by the
  * SASL_CB_VERIFYFILE callback.
  *
+ * GSSAPI logins are decided in the proxy-policy callback, which Cyrus
+ * calls once the Kerberos exchange is complete. The principal comes from
+ * the GSS context (SASL_GSS_PEER_NAME) where the plugin provides it
+ * (Cyrus 2.1.28's GSSAPI plugin does not; its GS2 plugin does); else it
+ * is the name Cyrus reports, which lacks the realm exactly when the realm
+ * is the acceptor's default realm (the plugin strips it only when
+ * gss_compare_name finds the bare name equal), so that realm is put
+ * back.
+ *
  * Cyrus keeps its server callbacks process-wide and holds on to the array
  * it is given, so this file keeps one static set, filled once by
  * saslsrv_init() before any session exists and read-only afterwards (the
@@ -24,6 +33,8 @@
  */
 #include "config.h"
 
+#include <gssapi/gssapi.h>
+#include <krb5.h>
 #include <limits.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -53,6 +64,10 @@ struct saslsrv {
 	void *checkpass_ctx;
 	saslsrv_authz_fn authz;
 	void *authz_ctx;
+	saslsrv_principal_fn principal;
+	void *principal_ctx;
+	bool gss;			/* the exchange is GSSAPI */
+	char *principal_name;		/* its Kerberos principal */
 	char *allowed;			/* mech_list answer, space-separated */
 	char *all;			/* allowed and loaded */
 	char *offered;			/* what saslsrv_mechs() reports */
@@ -283,10 +298,113 @@ cb_checkpass(sasl_conn_t *conn, void *ctx, const char *user,
 		return record(s, SASLSRV_FAIL_AUTH, "no_user", SASL_NOUSER);
 	case SASLSRV_CHECK_DISABLED:
 		return record(s, SASLSRV_FAIL_AUTH, "disabled", SASL_DISABLED);
+	case SASLSRV_CHECK_AUTHZ:
+		return record(s, SASLSRV_FAIL_AUTHZ, "authz_refused",
+		    SASL_NOAUTHZ);
 	case SASLSRV_CHECK_TEMPFAIL:
 		break;
 	}
 	return record(s, SASLSRV_FAIL_TEMP, "tempfail", SASL_UNAVAIL);
+}
+
+/* The GSSAPI peer's principal as text ("alice@EXAMPLE.TEST") in a new
+ * string, or NULL. */
+static char *
+gss_peer_principal(sasl_conn_t *conn)
+{
+	const void *v = NULL;
+	OM_uint32 maj, min;
+	gss_buffer_desc name = GSS_C_EMPTY_BUFFER;
+	char *p = NULL;
+
+	if (sasl_getprop(conn, SASL_GSS_PEER_NAME, &v) != SASL_OK ||
+	    v == NULL)
+		return NULL;
+	maj = gss_display_name(&min, (gss_name_t)(uintptr_t)v, &name, NULL);
+	if (GSS_ERROR(maj))
+		return NULL;
+	if (name.length > 0 && name.length <= SASLSRV_USER_MAX &&
+	    memchr(name.value, '\0', name.length) == NULL) {
+		p = xmalloc(name.length + 1);
+		memcpy(p, name.value, name.length);
+		p[name.length] = '\0';
+	}
+	gss_release_buffer(&min, &name);
+	return p;
+}
+
+/* name@REALM for a name Cyrus reported without a realm: the default
+ * realm of this process's Kerberos configuration. NULL on failure. */
+static char *
+with_default_realm(const char *name)
+{
+	krb5_context kc;
+	char *realm = NULL, *p = NULL;
+	size_t nl = strlen(name), rl;
+
+	if (krb5_init_context(&kc) != 0)
+		return NULL;
+	if (krb5_get_default_realm(kc, &realm) == 0) {
+		rl = strlen(realm);
+		if (nl + 1 + rl <= SASLSRV_USER_MAX) {
+			p = xmalloc(nl + rl + 2);
+			memcpy(p, name, nl);
+			p[nl] = '@';
+			memcpy(p + nl + 1, realm, rl + 1);
+		}
+		krb5_free_default_realm(kc, realm);
+	}
+	krb5_free_context(kc);
+	return p;
+}
+
+/* The authenticated principal, user@REALM, in a new string, or NULL. */
+static char *
+gss_principal(sasl_conn_t *conn, const char *authn)
+{
+	char *p = gss_peer_principal(conn);
+
+	if (p != NULL)
+		return p;
+	if (strchr(authn, '@') != NULL)
+		return xstrdup(authn);
+	return with_default_realm(authn);
+}
+
+/* Decide a GSSAPI login: the daemon's principal callback. */
+static int
+principal_verdict(struct saslsrv *s, sasl_conn_t *conn, const char *authn,
+    const char *authz)
+{
+	const char *reason = NULL;
+	enum saslsrv_check c;
+
+	free(s->principal_name);
+	s->principal_name = gss_principal(conn, authn);
+	if (s->principal_name == NULL) {
+		sasl_seterror(conn, SASL_NOLOG, "no usable GSSAPI peer name");
+		return record(s, SASLSRV_FAIL_AUTH, "no_principal",
+		    SASL_NOUSER);
+	}
+	c = s->principal(s->principal_ctx, s->principal_name, authz, &reason);
+	switch (c) {
+	case SASLSRV_CHECK_OK:
+		return SASL_OK;
+	case SASLSRV_CHECK_BADPASS:
+	case SASLSRV_CHECK_NOUSER:
+		return record(s, SASLSRV_FAIL_AUTH, reason ? reason : "no_user",
+		    SASL_NOUSER);
+	case SASLSRV_CHECK_DISABLED:
+		return record(s, SASLSRV_FAIL_AUTH, reason ? reason :
+		    "disabled", SASL_DISABLED);
+	case SASLSRV_CHECK_AUTHZ:
+		return record(s, SASLSRV_FAIL_AUTHZ, reason ? reason :
+		    "authz_refused", SASL_NOAUTHZ);
+	case SASLSRV_CHECK_TEMPFAIL:
+		break;
+	}
+	return record(s, SASLSRV_FAIL_TEMP, reason ? reason : "tempfail",
+	    SASL_UNAVAIL);
 }
 
 static int
@@ -295,8 +413,21 @@ cb_proxy(sasl_conn_t *conn, void *ctx, const char *requested_user,
     const char *def_realm, unsigned urlen, struct propctx *propctx)
 {
 	struct saslsrv *s = ctx;
+	bool same = rlen == alen &&
+	    memcmp(requested_user, auth_identity, alen) == 0;
 
-	if (rlen == alen && memcmp(requested_user, auth_identity, alen) == 0)
+	if (s->gss) {
+		/* Cyrus hands NUL-terminated canonical names here */
+		if (!same && strlen(requested_user) != rlen)
+			return record(s, SASLSRV_FAIL_PROTO, "bad_username",
+			    SASL_BADPROT);
+		if (strlen(auth_identity) != alen)
+			return record(s, SASLSRV_FAIL_PROTO, "bad_username",
+			    SASL_BADPROT);
+		return principal_verdict(s, conn, auth_identity, same ? NULL :
+		    requested_user);
+	}
+	if (same)
 		return SASL_OK;
 	/* Cyrus hands NUL-terminated canonical names here */
 	if (s->authz != NULL && strlen(requested_user) == rlen &&
@@ -431,6 +562,12 @@ saslsrv_new(const struct saslsrv_params *p, const char **err_out)
 	}
 	allowed = buf_new(64, 4096);
 	for (i = 0; p->mechs[i] != NULL; i++) {
+		if (strcmp(p->mechs[i], "GSSAPI") == 0 &&
+		    p->principal == NULL) {
+			buf_free(&allowed);
+			*err_out = "GSSAPI needs a principal check";
+			return NULL;
+		}
 		if (!valid_mech_name(p->mechs[i]) || buf_printf(allowed, "%s%s",
 		    i ? " " : "", p->mechs[i]) == -1) {
 			buf_free(&allowed);
@@ -445,6 +582,8 @@ saslsrv_new(const struct saslsrv_params *p, const char **err_out)
 	s->checkpass_ctx = p->checkpass_ctx;
 	s->authz = p->authz;
 	s->authz_ctx = p->authz_ctx;
+	s->principal = p->principal;
+	s->principal_ctx = p->principal_ctx;
 	s->input = buf_new(256, SASLSRV_INPUT_MAX + 1);
 	s->fail = SASLSRV_DONE;
 	s->reason = "";
@@ -482,6 +621,7 @@ saslsrv_free(struct saslsrv **sp)
 	free(s->offered);
 	free(s->user);
 	free(s->authn);
+	free(s->principal_name);
 	free(s);
 	*sp = NULL;
 }
@@ -608,6 +748,9 @@ saslsrv_start(struct saslsrv *s, const char *mech, const uint8_t *in,
 	    !in_list(s->allowed, name))
 		return fail(s, SASLSRV_FAIL_MECH, "mech_not_allowed");
 	mech = name;
+	s->gss = strcmp(mech, "GSSAPI") == 0;
+	free(s->principal_name);
+	s->principal_name = NULL;
 	if (!in_list(s->all, mech))
 		return fail(s, SASLSRV_FAIL_MECH, "mech_unavailable");
 	if (!in_list(s->offered, mech))
@@ -653,6 +796,12 @@ const char *
 saslsrv_authn(const struct saslsrv *s)
 {
 	return s->state == ST_DONE ? s->authn : NULL;
+}
+
+const char *
+saslsrv_principal(const struct saslsrv *s)
+{
+	return s->principal_name;
 }
 
 const char *

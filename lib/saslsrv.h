@@ -18,6 +18,14 @@
  *   FAIL_AUTHZ   535 5.7.8 / NO [AUTHORIZATIONFAILED]
  * saslsrv_fail_reason() gives the detail for the log (bad_password,
  * no_user, disabled, ...); clients never see it.
+ *
+ * GSSAPI (Kerberos) sends no password: Cyrus checks the ticket against
+ * the service keytab (the "keytab" option of saslsrv_init), and saslsrv
+ * then hands the daemon's principal callback the full principal
+ * ("alice@EXAMPLE.TEST", from the GSS context, whatever name Cyrus
+ * reports: Cyrus drops the default realm) and any authorization identity
+ * the client asked for. The callback maps the principal to an account
+ * and decides; a session offering GSSAPI must have one.
  */
 #ifndef LIB_SASLSRV_H
 #define LIB_SASLSRV_H
@@ -42,6 +50,7 @@ enum saslsrv_check {
 	SASLSRV_CHECK_NOUSER,
 	SASLSRV_CHECK_DISABLED,
 	SASLSRV_CHECK_TEMPFAIL,		/* directory unreachable etc. */
+	SASLSRV_CHECK_AUTHZ,		/* principal check: authz refused */
 };
 
 /* Check pass (passlen bytes, never empty, no NUL inside) for user (the
@@ -49,6 +58,15 @@ enum saslsrv_check {
  * bytes). Must not keep pass. */
 typedef enum saslsrv_check (*saslsrv_checkpass_fn)(void *ctx,
     const char *user, const char *pass, size_t passlen);
+/* GSSAPI: may principal (the Kerberos principal, user@REALM, at most
+ * SASLSRV_USER_MAX bytes) log in, acting as authz (the authorization
+ * identity the client asked for; NULL when it asked none or the same
+ * name)? OK, NOUSER, DISABLED, AUTHZ or TEMPFAIL (BADPASS counts as
+ * NOUSER). *reason_out may be set to a static token for the log
+ * ("realm_not_allowed", "receive_only", ...); otherwise the result's
+ * own token is used. */
+typedef enum saslsrv_check (*saslsrv_principal_fn)(void *ctx,
+    const char *principal, const char *authz, const char **reason_out);
 /* May authn act as authz (authz != authn)? */
 typedef bool (*saslsrv_authz_fn)(void *ctx, const char *authn,
     const char *authz);
@@ -82,6 +100,10 @@ struct saslsrv_params {
 	void *checkpass_ctx;
 	saslsrv_authz_fn authz;		/* NULL: authz must equal authn */
 	void *authz_ctx;
+	saslsrv_principal_fn principal;	/* required if mechs has GSSAPI;
+					 * decides GSSAPI logins (authz
+					 * is not asked for them) */
+	void *principal_ctx;
 };
 
 /* Initialise Cyrus SASL for this process, once, before any session (in
@@ -123,11 +145,17 @@ enum saslsrv_result saslsrv_step(struct saslsrv *s, const uint8_t *in,
  * authentication identity. NULL before. Owned by s. */
 const char *saslsrv_user(const struct saslsrv *s);
 const char *saslsrv_authn(const struct saslsrv *s);
+/* The Kerberos principal (user@REALM) of the last GSSAPI exchange that
+ * reached the principal check, whether it was accepted or not (for the
+ * log line of a refusal); NULL otherwise. Owned by s. */
+const char *saslsrv_principal(const struct saslsrv *s);
 /* Why the last start/step failed, one token for the log: "bad_password",
  * "no_user", "disabled", "tempfail", "empty_password", "bad_password_data",
  * "bad_username", "authz_refused", "mech_not_allowed", "mech_unavailable",
  * "plaintext_refused", "malformed", "input_too_long", "no_exchange",
- * "already_authenticated", "sasl_error"; "" if it did not fail. */
+ * "already_authenticated", "sasl_error", "no_principal" (GSSAPI gave no
+ * usable peer name), or a principal callback's own token; "" if it did
+ * not fail. */
 const char *saslsrv_fail_reason(const struct saslsrv *s);
 /* "done", "continue", "fail_auth", ... for logs. */
 const char *saslsrv_result_name(enum saslsrv_result r);

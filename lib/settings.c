@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/saslsrv.h"
 #include "lib/server.h"
 #include "lib/settings.h"
 #include "lib/str.h"
@@ -72,6 +73,75 @@ static const struct cfg_key tls_keys[] = {
 	    "CA bundle for verifying peers; empty: the system's"),
 };
 
+/* RFC 4422 3.1: 1 to 20 of A-Z 0-9 - _ (upper case: what saslsrv
+ * compares). */
+static bool
+mech_name_ok(const char *m)
+{
+	size_t n;
+
+	for (n = 0; m[n] != '\0'; n++)
+		if (!((m[n] >= 'A' && m[n] <= 'Z') ||
+		    (m[n] >= '0' && m[n] <= '9') || m[n] == '-' || m[n] == '_'))
+			return false;
+	return n > 0 && n <= 20;
+}
+
+static int
+mechs_check(char **list, size_t n, const char *key, struct buf *msg)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!mech_name_ok(list[i])) {
+			buf_printf(msg, "%s: '%s' is not a SASL mechanism name"
+			    " (upper case A-Z, 0-9, '-', '_'; at most 20)",
+			    key, list[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+sasl_check(void *data, const char *instance, struct buf *msg)
+{
+	const struct settings_sasl *s = data;
+
+	if (mechs_check(s->mechanisms, s->n_mechanisms, "mechanisms",
+	    msg) == -1)
+		return -1;
+	if (s->smtp_service[0] == '\0' || s->imap_service[0] == '\0' ||
+	    s->pop_service[0] == '\0') {
+		buf_printf(msg, "service names must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cfg_key sasl_keys[] = {
+	CFG_LIST(struct settings_sasl, mechanisms, n_mechanisms, "mechanisms",
+	    "PLAIN LOGIN", "SASL mechanisms listeners offer unless they set"
+	    " sasl_mechanisms (PLAIN, LOGIN, GSSAPI)"),
+	CFG_STRING(struct settings_sasl, keytab, "keytab", "",
+	    "keytab with the service keys for GSSAPI (readable by the session"
+	    " user); empty: KRB5_KTNAME or /etc/krb5.keytab"),
+	CFG_STRING(struct settings_sasl, hostname, "hostname", "",
+	    "host part of the GSSAPI service principals (SERVICE/HOST@REALM);"
+	    " empty: the daemon's host name"),
+	CFG_STRING(struct settings_sasl, smtp_service, "smtp_service", "smtp",
+	    "service name of mtad's principal"),
+	CFG_STRING(struct settings_sasl, imap_service, "imap_service", "imap",
+	    "service name of accessd's IMAP principal"),
+	CFG_STRING(struct settings_sasl, pop_service, "pop_service", "pop",
+	    "service name of accessd's POP3 principal"),
+	CFG_LIST(struct settings_sasl, allowed_realms, n_allowed_realms,
+	    "allowed_realms", "", "Kerberos realms whose principals may log"
+	    " in with GSSAPI (required when GSSAPI is offered)"),
+};
+
+const struct cfg_section_def settings_sasl_def = CFG_SECTION("sasl",
+    struct settings_sasl, sasl_keys, sasl_check,
+    "SASL mechanisms and the Kerberos acceptor");
+
 const char *const settings_sections[] = {
 	"global", "tls", "dns", "directory", "lookup", "admin", "mime", "sasl",
 	"mtad", "mtad.queue", "mtad.delivery", "mtad.smtp", "mtad.listener.*",
@@ -98,7 +168,8 @@ listener_check(void *data, const char *instance, struct buf *msg)
 		buf_printf(msg, "address needs at least one address");
 		return -1;
 	}
-	return 0;
+	return mechs_check(l->sasl_mechanisms, l->n_sasl_mechanisms,
+	    "sasl_mechanisms", msg);
 }
 
 static const struct cfg_key listener_keys[] = {
@@ -113,6 +184,9 @@ static const struct cfg_key listener_keys[] = {
 	    "1", "100000", "concurrent sessions on this listener"),
 	CFG_INT(struct settings_listener, max_per_client, "max_per_client", "10",
 	    "0", "100000", "concurrent sessions per client address; 0: no cap"),
+	CFG_LIST(struct settings_listener, sasl_mechanisms, n_sasl_mechanisms,
+	    "sasl_mechanisms", "", "SASL mechanisms offered here (e.g. GSSAPI"
+	    " PLAIN); empty: [sasl] mechanisms"),
 };
 
 struct cfg_section_def
@@ -183,4 +257,90 @@ settings_listeners_free(struct server_listener_cfg **lp, size_t n)
 		free((char *)(*lp)[i].name);
 	free(*lp);
 	*lp = NULL;
+}
+
+/* The listener instance of def_name that settings_listeners named name. */
+static const struct settings_listener *
+listener_find(const struct cfg *c, const char *def_name, const char *name)
+{
+	const char *const *names;
+	const void *const *structs;
+	size_t n = cfg_instances(c, def_name, &names, &structs);
+	size_t len = strcspn(name, "/");
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+			return structs[i];
+	return NULL;
+}
+
+const char *const *
+settings_sasl_mechanisms(const struct cfg *c, const char *def_name,
+    const char *name)
+{
+	const struct settings_listener *l = listener_find(c, def_name, name);
+	const struct settings_sasl *s = cfg_get(c, "sasl");
+
+	if (l != NULL && l->n_sasl_mechanisms > 0)
+		return (const char *const *)l->sasl_mechanisms;
+	return (const char *const *)s->mechanisms;
+}
+
+bool
+settings_sasl_has(const char *const *list, const char *mech)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+		if (str_eq_ci(list[i], mech))
+			return true;
+	return false;
+}
+
+int
+settings_sasl_check(const struct cfg *c, const char *def_name,
+    struct buf *msg)
+{
+	const struct settings_sasl *s = cfg_get(c, "sasl");
+	const char *const *names;
+	const void *const *structs;
+	size_t n = cfg_instances(c, def_name, &names, &structs);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct settings_listener *l = structs[i];
+
+		if (mechs_check(l->sasl_mechanisms, l->n_sasl_mechanisms,
+		    "sasl_mechanisms", msg) == -1)
+			return -1;
+	}
+	if (s->n_allowed_realms > 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (settings_sasl_has(settings_sasl_mechanisms(c, def_name,
+		    names[i]), "GSSAPI")) {
+			buf_printf(msg, "[%s.%s] offers GSSAPI: [sasl]"
+			    " allowed_realms must name the realms allowed",
+			    def_name, names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+size_t
+settings_sasl_options(const struct cfg *c, struct saslsrv_option *opts)
+{
+	const struct settings_sasl *s = cfg_get(c, "sasl");
+
+	if (s->keytab[0] == '\0')
+		return 0;
+	opts[0].name = "keytab";
+	opts[0].value = s->keytab;
+	return 1;
+}
+
+const char *
+settings_sasl_hostname(const struct cfg *c, const char *fallback)
+{
+	const struct settings_sasl *s = cfg_get(c, "sasl");
+
+	return s->hostname[0] != '\0' ? s->hostname : fallback;
 }

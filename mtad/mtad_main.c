@@ -34,7 +34,7 @@
 #include "mtad/smtp_client_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 10
+#define N_SECTIONS 11
 
 static void
 usage(void)
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
 		mtad_listener_def(), delivery_config_def,
-		smtp_client_config_def };
+		smtp_client_config_def, settings_sasl_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
@@ -109,6 +109,7 @@ main(int argc, char **argv)
 	struct buf *errs;
 	struct cfg *c;
 	char host[256];
+	struct saslsrv_option sasl_opts[1];
 	int opt, rc;
 
 	while ((opt = getopt(argc, argv, "c:fn")) != -1) {
@@ -129,6 +130,12 @@ main(int argc, char **argv)
 	errs = buf_new(256, 64 * 1024);
 	if (cfg_load_file(c, path, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
+		buf_free(&errs);
+		cfg_free(&c);
+		return 78;	/* EX_CONFIG */
+	}
+	if (settings_sasl_check(c, "mtad.listener", errs) == -1) {
+		fprintf(stderr, "%s: %s\n", path, buf_cstr(errs));
 		buf_free(&errs);
 		cfg_free(&c);
 		return 78;	/* EX_CONFIG */
@@ -180,7 +187,8 @@ main(int argc, char **argv)
 		if (listeners[i].implicit_tls && m.tls == NULL)
 			log_fatal("listener %s: tls = implicit needs [tls]"
 			    " certificate and key", listeners[i].name);
-	if (saslsrv_init("tessera-mtad", NULL, 0, &err) == -1)
+	if (saslsrv_init("tessera-mtad", sasl_opts,
+	    settings_sasl_options(c, sasl_opts), &err) == -1)
 		log_fatal("SASL: %s", err);
 	queue_prepare(&m, g->user, pool);
 	lc.cfg = c;

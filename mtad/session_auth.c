@@ -1,10 +1,12 @@
 /*
  * mtad/session_auth.c - SMTP AUTH (RFC 4954) through lib/saslsrv.h, the
- * password checked by the lookup process (dir_client_check_password).
+ * password checked by the lookup process (dir_client_check_password),
+ * a Kerberos principal (GSSAPI) mapped to its entry by dir_sasl.h.
  *
- * Mechanisms come from saslsrv (PLAIN and LOGIN today; GSSAPI only needs
- * to be allowed here). Plaintext mechanisms need TLS, or a loopback
- * listener and auth_plaintext_loopback.
+ * Mechanisms are the listener's sasl_mechanisms, else [sasl] mechanisms.
+ * Plaintext mechanisms (PLAIN, LOGIN) need TLS, or a loopback listener
+ * and auth_plaintext_loopback; GSSAPI sends no password and is offered
+ * without TLS too.
  */
 #include "config.h"
 
@@ -13,11 +15,10 @@
 
 #include "lib/log.h"
 #include "lib/saslsrv.h"
+#include "lib/settings.h"
 #include "lib/stream.h"
 #include "mtad/session_int.h"
 #include "lib/banned.h"
-
-static const char *const mechs[] = { "PLAIN", "LOGIN", NULL };
 
 static bool
 is_loopback(const char *addr)
@@ -65,9 +66,14 @@ checkpass(void *ctx, const char *user, const char *pass, size_t passlen)
 void
 session_auth_reset(struct session *s)
 {
-	struct saslsrv_params p = { .service = "smtp",
-		.server_fqdn = s->m->hostname, .mechs = mechs,
-		.checkpass = checkpass, .checkpass_ctx = s };
+	const struct settings_sasl *ss = cfg_get(s->m->cfg, "sasl");
+	struct saslsrv_params p = { .service = ss->smtp_service,
+		.server_fqdn = settings_sasl_hostname(s->m->cfg,
+		    s->m->hostname),
+		.mechs = settings_sasl_mechanisms(s->m->cfg, "mtad.listener",
+		    s->conn->listener),
+		.checkpass = checkpass, .checkpass_ctx = s,
+		.principal = dir_sasl_principal, .principal_ctx = &s->gss };
 	const char *err;
 	char local[SERVER_ADDR_MAX + SERVER_PORT_MAX + 1];
 	char remote[SERVER_ADDR_MAX + SERVER_PORT_MAX + 1];
@@ -75,6 +81,8 @@ session_auth_reset(struct session *s)
 	saslsrv_free(&s->sasl);
 	s->auth_user = NULL;
 	s->auth_entry = NULL;
+	s->gss = (struct dir_sasl){ .dc = s->dir, .pool = s->pool,
+		.allowed_realms = (const char *const *)ss->allowed_realms };
 	snprintf(local, sizeof(local), "%s;%s", s->conn->local_addr,
 	    s->conn->local_port);
 	snprintf(remote, sizeof(remote), "%s;%s", s->conn->client_addr,
@@ -114,6 +122,17 @@ auth_failed(struct session *s, enum saslsrv_result r, const char *mech)
 		    " invalid");
 		break;
 	}
+	if (s->sasl != NULL && saslsrv_principal(s->sasl) != NULL) {
+		log_info("event=auth-failed client=%s mech=%s result=%s"
+		    " reason=%s principal=%s entry=%s%s%s%s",
+		    s->conn->client_addr, mech, saslsrv_result_name(r),
+		    saslsrv_fail_reason(s->sasl), saslsrv_principal(s->sasl),
+		    s->gss.entry != NULL ? s->gss.entry->dn : "-",
+		    s->gss.error != NULL ? " error=\"" : "",
+		    s->gss.error != NULL ? s->gss.error : "",
+		    s->gss.error != NULL ? "\"" : "");
+		return;
+	}
 	log_info("event=auth-failed client=%s mech=%s result=%s reason=%s",
 	    s->conn->client_addr, mech, saslsrv_result_name(r),
 	    s->sasl != NULL ? saslsrv_fail_reason(s->sasl) : "-");
@@ -139,13 +158,6 @@ session_auth(struct session *s, const struct smtp_cmd *cmd)
 	if (s->has_mail) {
 		session_reply(s, 503, "5.5.1", "AUTH not allowed during a"
 		    " mail transaction");
-		goto out;
-	}
-	if (!session_auth_allowed_plain(s)) {
-		session_reply(s, 538, "5.7.11", "Encryption required for"
-		    " requested authentication mechanism");
-		log_info("event=auth-failed client=%s mech=%s reason=no-tls",
-		    s->conn->client_addr, cmd->arg);
 		goto out;
 	}
 	if (s->sasl == NULL) {
@@ -208,11 +220,21 @@ session_auth(struct session *s, const struct smtp_cmd *cmd)
 		auth_failed(s, r, cmd->arg);
 		goto out;
 	}
-	s->auth_user = pool_strdup(s->pool, saslsrv_user(s->sasl));
+	if (saslsrv_principal(s->sasl) != NULL) {
+		/* GSSAPI: the account is the principal's entry */
+		s->auth_entry = s->gss.entry;
+		s->auth_user = pool_strdup(s->pool, s->gss.entry->login != NULL ?
+		    s->gss.entry->login : saslsrv_principal(s->sasl));
+	} else {
+		s->auth_user = pool_strdup(s->pool, saslsrv_user(s->sasl));
+	}
 	session_reply(s, 235, "2.7.0", "Authentication successful");
-	log_info("event=auth client=%s mech=%s user=%s entry=%s",
+	log_info("event=auth client=%s mech=%s user=%s entry=%s%s%s",
 	    s->conn->client_addr, cmd->arg, s->auth_user,
-	    s->auth_entry != NULL ? s->auth_entry->dn : "-");
+	    s->auth_entry != NULL ? s->auth_entry->dn : "-",
+	    saslsrv_principal(s->sasl) != NULL ? " principal=" : "",
+	    saslsrv_principal(s->sasl) != NULL ? saslsrv_principal(s->sasl) :
+	    "");
 out:
 	buf_free_secret(&in);
 	buf_free(&chal);

@@ -17,6 +17,7 @@
 #include "lib/smtp_cmd.h"
 #include "directory/dir.h"
 #include "directory/dir_client.h"
+#include "directory/dir_sasl.h"
 #include "mtad/mtad.h"
 
 struct saslsrv;
@@ -60,6 +61,7 @@ struct session {
 	/* authentication */
 	char *auth_user;		/* NULL if not authenticated */
 	struct dir_entry *auth_entry;
+	struct dir_sasl gss;		/* GSSAPI's principal check */
 	/* transaction */
 	bool has_mail;
 	char *sender;			/* "" for <> */

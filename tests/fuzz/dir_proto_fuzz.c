@@ -4,7 +4,8 @@
  * process reads them, answers as a session process reads them.
  *
  * Input: one byte choosing the decoder (bit 0: 0 request, 1 answer), the
- * request type an answer is expected for (bits 1-4, 1 + value % 9) and
+ * request type an answer is expected for (bits 1-4, 1 + value %
+ * DIR_PROTO_TYPE_MAX) and
  * tight or default limits (bit 5); four bytes of message type
  * (big-endian); then the payload (at most DIR_PROTO_FUZZ_MAX bytes),
  * sent with a correct lib/ipc.h header through a socketpair. Checks:
@@ -151,7 +152,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = DIR_PROTO_FUZZ_MAX;
 	receive(type, data, size, &in);
 	if (mode & 1)
-		fuzz_answer(&in, (enum dir_proto_type)(1 + (mode >> 1 & 15) % 9),
+		fuzz_answer(&in, (enum dir_proto_type)(1 + (mode >> 1 & 15) %
+		    DIR_PROTO_TYPE_MAX),
 		    mode & 32);
 	else
 		fuzz_request(&in);

@@ -19,6 +19,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfg.h"
+#include "lib/settings.h"
 #include "lib/log.h"
 #include "lib/pool.h"
 #include "lib/saslsrv.h"
@@ -99,7 +100,7 @@ write_file(const char *path, const char *text)
 static char *
 converse(const char *sock, const char *state_dir, const char *cmds)
 {
-	static struct cfg_section_def defs[2];
+	static struct cfg_section_def defs[3];
 	struct cfg *conf;
 	struct buf *err = buf_new(256, 4096);
 	struct mtad m;
@@ -113,7 +114,8 @@ converse(const char *sock, const char *state_dir, const char *cmds)
 
 	defs[0] = mtad_config_def;
 	defs[1] = mtad_listener_def();
-	conf = cfg_new(defs, 2);
+	defs[2] = settings_sasl_def;	/* AUTH reads [sasl] */
+	conf = cfg_new(defs, 3);
 	cr_assert_eq(cfg_load_string(conf, "t", "[mtad.listener.smtp]\n"
 	    "port = 25\n", err), 0, "%s", buf_cstr(err));
 	buf_free(&err);

@@ -6,8 +6,11 @@
  * The server side is saslsrv with the service keytab given as the Cyrus
  * "keytab" option; the client is Cyrus's own GSSAPI client with a ticket
  * cache filled by kinit. Checked: a user with a ticket authenticates as
- * her principal; no ticket, a keytab without the service's key, and
- * GSSAPI not allowed on the session all fail with the right result.
+ * her principal, which the daemon's principal callback sees in full
+ * (user@REALM) and may refuse; no ticket, a keytab without the service's
+ * key, and GSSAPI not allowed on the session all fail with the right
+ * result; a session offering GSSAPI without a principal callback is
+ * refused.
  */
 #include "config.h"
 
@@ -47,6 +50,23 @@ never(void *ctx, const char *user, const char *pass, size_t passlen)
 	(void)passlen;
 	cr_assert_fail("GSSAPI must not ask for a password");
 	return SASLSRV_CHECK_BADPASS;
+}
+
+/* The principal callback: records what it was asked, answers verdict. */
+static char seen_principal[300];
+static bool seen_authz;
+static enum saslsrv_check verdict = SASLSRV_CHECK_OK;
+
+static enum saslsrv_check
+principal_check(void *ctx, const char *principal, const char *authz,
+    const char **reason_out)
+{
+	(void)ctx;
+	snprintf(seen_principal, sizeof(seen_principal), "%s", principal);
+	seen_authz = authz != NULL;
+	if (verdict == SASLSRV_CHECK_NOUSER)
+		*reason_out = "realm_not_allowed";
+	return verdict;
 }
 
 /* Start the KDC, get alice a ticket (kinit from her keytab) into ccache
@@ -119,6 +139,7 @@ session(const char *const *mechs)
 		.plaintext_ok = false,
 		.mechs = mechs,
 		.checkpass = never,
+		.principal = principal_check,
 	};
 	const char *err = NULL;
 	struct saslsrv *s = saslsrv_new(&p, &err);
@@ -176,7 +197,51 @@ Test(saslsrv_gssapi, ticket_signs_on_as_the_principal)
 	 * name to a directory entry is the daemon's business */
 	cr_assert_str_eq(saslsrv_authn(s), "alice");
 	cr_assert_str_eq(saslsrv_user(s), "alice");
+	/* the daemon is asked with the realm put back */
+	cr_assert_str_eq(seen_principal, "alice@EXAMPLE.TEST");
+	cr_assert_str_eq(saslsrv_principal(s), "alice@EXAMPLE.TEST");
+	cr_assert(!seen_authz);
 	saslsrv_free(&s);
+}
+
+Test(saslsrv_gssapi, principal_check_refuses)
+{
+	static const char *const mechs[] = { "GSSAPI", NULL };
+	static const enum saslsrv_check v[] = { SASLSRV_CHECK_NOUSER,
+		SASLSRV_CHECK_DISABLED, SASLSRV_CHECK_AUTHZ,
+		SASLSRV_CHECK_TEMPFAIL };
+	static const enum saslsrv_result want[] = { SASLSRV_FAIL_AUTH,
+		SASLSRV_FAIL_AUTH, SASLSRV_FAIL_AUTHZ, SASLSRV_FAIL_TEMP };
+	static const char *const reason[] = { "realm_not_allowed",
+		"disabled", "authz_refused", "tempfail" };
+
+	init_with_keytab(keytab);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct saslsrv *s = session(mechs);
+		enum saslsrv_result r;
+
+		verdict = v[i];
+		r = exchange(s);
+		cr_assert_eq(r, want[i], "%zu: %s (%s)", i,
+		    saslsrv_result_name(r), saslsrv_fail_reason(s));
+		cr_assert_str_eq(saslsrv_fail_reason(s), reason[i]);
+		cr_assert_str_eq(saslsrv_principal(s), "alice@EXAMPLE.TEST");
+		cr_assert_null(saslsrv_user(s));
+		saslsrv_free(&s);
+	}
+	verdict = SASLSRV_CHECK_OK;
+}
+
+Test(saslsrv_gssapi, gssapi_needs_a_principal_check)
+{
+	static const char *const mechs[] = { "PLAIN", "GSSAPI", NULL };
+	struct saslsrv_params p = { .service = "imap",
+		.server_fqdn = "localhost", .mechs = mechs, .checkpass = never };
+	const char *err = NULL;
+
+	init_with_keytab(keytab);
+	cr_assert_null(saslsrv_new(&p, &err));
+	cr_assert_str_eq(err, "GSSAPI needs a principal check");
 }
 
 Test(saslsrv_gssapi, no_ticket_fails)

@@ -116,5 +116,5 @@ Test(accessd_config, every_key_is_documented)
 	struct cfg_section_def defs[] = { accessd_config_def,
 		accessd_listener_def };
 
-	cr_assert_eq(docs_check_sections(defs, 2), 11 + 6);
+	cr_assert_eq(docs_check_sections(defs, 2), 12 + 7);
 }

@@ -93,6 +93,8 @@ Test(dir_profile, ad_defaults)
 	cr_assert_not_null(strstr(p->filter_group_members,
 	    "1.2.840.113556.1.4.1941"));
 	cr_assert_not_null(strstr(p->filter_login, "userPrincipalName"));
+	cr_assert_not_null(strstr(p->filter_principal,
+	    "(userPrincipalName=%s)"));
 	/* in_chain: the member list (range-limited in AD) is not fetched */
 	cr_assert(!attrs_have(p, "member"));
 	cr_assert(attrs_have(p, "proxyAddresses"));
@@ -372,4 +374,25 @@ Test(dir_profile, guid_wrong_length)
 	cr_assert_eq(dir_guid_format(g, 0, out), -1);
 	cr_assert_eq(dir_guid_format(g, 16, out), 0);
 	cr_assert_str_eq(out, "00000000-0000-0000-0000-000000000000");
+}
+
+Test(dir_profile, principal_filter_defaults_and_override, .init = setup,
+    .fini = teardown)
+{
+	const char *err = NULL;
+	static const char *const krb[] = {
+		"filter_principal=(krbPrincipalName=%s)", NULL };
+	static const char *const bad[] = { "filter_principal=uid=%u", NULL };
+	struct dir_profile *p = dir_profile_new(DIR_PROFILE_OPENLDAP, NULL,
+	    pool, &err);
+
+	/* openldap: the uid@realm rule, uid = the name part */
+	cr_assert_not_null(p, "%s", err);
+	cr_assert_not_null(strstr(p->filter_principal, "(uid=%u)"));
+	dir_profile_free(&p);
+	p = dir_profile_new(DIR_PROFILE_OPENLDAP, krb, pool, &err);
+	cr_assert_not_null(p, "%s", err);
+	cr_assert_str_eq(p->filter_principal, "(krbPrincipalName=%s)");
+	dir_profile_free(&p);
+	cr_assert_null(dir_profile_new(DIR_PROFILE_OPENLDAP, bad, pool, &err));
 }

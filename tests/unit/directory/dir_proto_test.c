@@ -97,6 +97,8 @@ Test(dir_proto, every_request_round_trips)
 		  .password = pw, .password_len = sizeof(pw) },
 		{ .type = DIR_PROTO_STATS },
 		{ .type = DIR_PROTO_CACHE_FLUSH },
+		{ .type = DIR_PROTO_LOOKUP_PRINCIPAL,
+		  .arg = "alice@EXAMPLE.TEST" },
 	};
 
 	for (size_t i = 0; i < sizeof(in_r) / sizeof(in_r[0]); i++) {
@@ -120,7 +122,7 @@ Test(dir_proto, every_request_round_trips)
 		ipc_in_deinit(&in);
 	}
 	cr_assert_str_eq(dir_proto_type_name(0), "unknown");
-	cr_assert_str_eq(dir_proto_type_name(10), "unknown");
+	cr_assert_str_eq(dir_proto_type_name(DIR_PROTO_TYPE_MAX + 1), "unknown");
 	cr_assert_str_eq(dir_proto_type_name(DIR_PROTO_ANSWER | 1),
 	    "lookup_address");
 }
@@ -141,6 +143,13 @@ Test(dir_proto, request_encode_bounds)
 	cr_assert_null(dir_proto_request_encode(&r));
 	r = (struct dir_proto_request){ .type = DIR_PROTO_LOOKUP_LOGIN,
 		.arg = repeat('l', DIR_LOGIN_MAX + 1) };
+	cr_assert_null(dir_proto_request_encode(&r));
+	r = (struct dir_proto_request){ .type = DIR_PROTO_LOOKUP_PRINCIPAL,
+		.arg = repeat('k', DIR_LOGIN_MAX) };
+	m = dir_proto_request_encode(&r);
+	cr_assert_not_null(m);
+	ipc_msg_free(&m);
+	r.arg = repeat('k', DIR_LOGIN_MAX + 1);
 	cr_assert_null(dir_proto_request_encode(&r));
 	r = (struct dir_proto_request){ .type = DIR_PROTO_DOMAIN_ACCEPTED,
 		.arg = repeat('d', DIR_DOMAIN_MAX + 1) };
@@ -367,6 +376,11 @@ Test(dir_proto, answers_round_trip)
 	cr_assert_null(b.entry);
 	cr_assert_str_eq(b.info.error, "ldap://x: down");
 	cr_assert_null(b.info.server);
+	/* a principal lookup carries its entry like a login lookup */
+	a = (struct dir_proto_answer){ .type = DIR_PROTO_LOOKUP_PRINCIPAL,
+		.result = DIR_FOUND, .entry = full_entry("alice") };
+	cr_assert_eq(answer_trip(&a, &b, &err), 0, "%s", err);
+	assert_entry_eq(b.entry, a.entry);
 	/* members */
 	members[0] = full_entry("m0");
 	members[1] = full_entry("m1");

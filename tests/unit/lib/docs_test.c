@@ -22,9 +22,10 @@
 Test(docs, shared_sections_are_documented)
 {
 	struct cfg_section_def defs[] = { settings_global_def, settings_tls_def,
-		settings_listener_def("DAEMON.listener"), dns_config_def };
+		settings_listener_def("DAEMON.listener"), dns_config_def,
+		settings_sasl_def };
 
-	cr_assert_gt(docs_check_sections(defs, 4), 0);
+	cr_assert_gt(docs_check_sections(defs, 5), 0);
 }
 
 Test(docs, the_check_itself_finds_a_missing_key)

@@ -73,7 +73,7 @@ static struct cfg *conf;
 static void
 setup(void)
 {
-	static struct cfg_section_def defs[2];
+	static struct cfg_section_def defs[3];
 	struct buf *err = buf_new(256, 4096);
 	const char *e;
 	char tmpl[] = "/tmp/mtad-hooks.XXXXXX";
@@ -83,7 +83,8 @@ setup(void)
 	state_dir = strdup(tmpl);
 	defs[0] = mtad_config_def;
 	defs[1] = mtad_listener_def();
-	conf = cfg_new(defs, 2);
+	defs[2] = settings_sasl_def;	/* AUTH reads [sasl] */
+	conf = cfg_new(defs, 3);
 	cr_assert_eq(cfg_load_string(conf, "t", "[mtad.listener.smtp]\n"
 	    "port = 25\n", err), 0, "%s", buf_cstr(err));
 	buf_free(&err);

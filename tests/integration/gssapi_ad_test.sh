@@ -1,0 +1,196 @@
+#!/bin/sh
+# tests/integration/gssapi_ad_test.sh - Kerberos sign-on in an Active
+# Directory realm: Samba AD's own KDC issues the tickets, the service keys
+# come from the DC (samba-tool exportkeytab of smtp/localhost and
+# pop/localhost, tests/fixtures/samba-ad-seed.py), and mtad and accessd
+# map the principal to its entry with the ad profile (userPrincipalName).
+#
+# Checked with real clients: alice (ticket from the AD KDC by password)
+# signs on to submission with Cyrus's smtptest and submits with msmtp
+# (auth gssapi) to bob, whose mailbox is found by proxyAddresses; bob
+# signs on to POP3 with pop3test and reads it; without a ticket nothing
+# signs on; carol, disabled in AD, gets no ticket at all (the AD KDC
+# refuses her before the daemons see her).
+#
+# Needs root (the Samba fixture does); otherwise SKIP (exit 77), as does
+# TESSERA_SKIP_SAMBA=1. Serialised with other Samba runs on the same
+# address by the lock samba_ad_test.sh uses.
+set -u
+
+SRC=${TESSERA_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${TESSERA_BUILDDIR:-$(pwd)}
+FIXTURE=$SRC/tests/fixtures/samba-ad.sh
+IP=${FIXTURE_SAMBA_IP:-127.0.0.2}
+SMTPTEST=/usr/lib/cyrus/bin/smtptest
+POP3TEST=/usr/lib/cyrus/bin/pop3test
+
+skip() { echo "SKIP: $*"; echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; rc=1; exit 1; }
+
+[ "${TESSERA_SKIP_SAMBA:-0}" = 1 ] && skip "TESSERA_SKIP_SAMBA=1"
+[ "$(id -u)" = 0 ] || skip "Samba AD needs root (LDAP port 389, provisioning)"
+for p in "$SMTPTEST" "$POP3TEST" msmtp kinit; do
+	command -v "$p" >/dev/null 2>&1 || fail "$p not found (./quickstart installs it)"
+done
+for p in mtad/mtad accessd/accessd; do
+	[ -x "$BUILD/$p" ] || fail "$BUILD/$p not built"
+done
+
+lockdir=${TMPDIR:-/tmp}/tessera-samba-run
+mkdir -m 0700 "$lockdir" 2>/dev/null
+if [ -L "$lockdir" ] || [ ! -d "$lockdir" ] ||
+    [ "$(stat -c %u:%a "$lockdir")" != 0:700 ]; then
+	fail "$lockdir is not root's alone"
+fi
+exec 8>"$lockdir/$IP.lock"
+flock -w 600 8 || fail "waited 10 min for $lockdir/$IP.lock"
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/tessera-gssapi-ad.XXXXXX") || exit 1
+mtad=
+accessd=
+# shellcheck disable=SC2317  # called by the trap
+cleanup() {
+	[ -n "$mtad" ] && kill "$mtad" 2>/dev/null && wait "$mtad" 2>/dev/null
+	[ -n "$accessd" ] && kill "$accessd" 2>/dev/null &&
+	    wait "$accessd" 2>/dev/null
+	"$FIXTURE" stop "$DIR/samba" 2>/dev/null
+	if [ "${rc:-1}" = 0 ]; then
+		rm -rf "$DIR"
+	else
+		echo "gssapi_ad_test: kept $DIR (mtad.log, accessd.log, samba/)" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+envlines=$("$FIXTURE" start "$DIR/samba") || fail "Samba fixture did not start"
+eval "$envlines"
+
+python() {
+	if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
+}
+# three free loopback ports, held together while chosen
+set -- $(python -c 'import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+SUB=$1 LMTP=$2 POP=$3
+
+mkdir "$DIR/run" "$DIR/mail" "$DIR/rcache"
+cp "${AD_KTNAME#FILE:}" "$DIR/mail.keytab"
+printf '%s\n' "$AD_BIND_PASSWORD" >"$DIR/bind.secret"
+chmod 600 "$DIR/mail.keytab" "$DIR/bind.secret"
+chown nobody "$DIR/run" "$DIR/mail" "$DIR/rcache" "$DIR/mail.keytab" \
+    "$DIR/bind.secret"
+chmod 755 "$DIR"
+cat >"$DIR/tessera.conf" <<EOF
+[global]
+run_dir = $DIR/run
+state_dir = $DIR/run
+user = nobody
+directory_user = nobody
+log_level = debug
+shutdown_grace = 1s
+[directory]
+profile = ad
+uris = $AD_LDAP_URI
+base_dn = $AD_BASEDN
+starttls = yes
+ca_file = $AD_CACERT
+bind_dn = $AD_BIND_DN
+bind_password_file = $DIR/bind.secret
+[sasl]
+mechanisms = GSSAPI
+keytab = $DIR/mail.keytab
+hostname = localhost
+allowed_realms = $AD_REALM
+[mtad]
+hostname = mx.ad.example.test
+lmtp_host = 127.0.0.1
+lmtp_port = $LMTP
+[mtad.listener.sub]
+port = $SUB
+type = submission
+[accessd]
+hostname = mail.ad.example.test
+[accessd.store]
+mail_root = $DIR/mail
+fsync = no
+[accessd.listener.lmtp]
+port = $LMTP
+type = lmtp
+[accessd.listener.pop3]
+port = $POP
+type = pop3
+EOF
+
+# the daemons: the AD realm's krb5.conf, a replay cache of their own
+denv="env -u KRB5_KTNAME -u KRB5_CLIENT_KTNAME -u KRB5CCNAME KRB5_CONFIG=$AD_KRB5_CONFIG KRB5RCACHEDIR=$DIR/rcache"
+$denv "$BUILD/accessd/accessd" -c "$DIR/tessera.conf" -f \
+    >"$DIR/accessd.log" 2>&1 </dev/null &
+accessd=$!
+$denv "$BUILD/mtad/mtad" -c "$DIR/tessera.conf" -f \
+    >"$DIR/mtad.log" 2>&1 </dev/null &
+mtad=$!
+for port in $SUB $LMTP $POP; do
+	i=0
+	until python -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "nothing listens on $port (see $DIR/*.log)"
+		sleep 0.1
+	done
+done
+
+# a client's environment: the AD realm, its own ticket cache
+cenv() { echo "env -u KRB5_CLIENT_KTNAME -u KRB5_KTNAME KRB5_CONFIG=$AD_KRB5_CONFIG KRB5CCNAME=FILE:$DIR/$1.cc"; }
+ticket() {
+	printf '%s\n' "$AD_USER_PASSWORD" | $(cenv "$1") kinit "$1@$AD_REALM" \
+	    >"$DIR/kinit-$1.out" 2>&1
+}
+logged() { grep -F -e "$2" "$DIR/$1" | grep -q -F -e "$3"; }
+
+ticket alice || fail "kinit alice@$AD_REALM: $(cat "$DIR/kinit-alice.out")"
+ticket bob || fail "kinit bob@$AD_REALM: $(cat "$DIR/kinit-bob.out")"
+
+# 1. alice signs on to submission
+out=$($(cenv alice) "$SMTPTEST" -m GSSAPI -p "$SUB" localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q '^S: 235 2.7.0' ||
+    fail "smtptest as alice: $out"
+logged mtad.log "principal=alice@$AD_REALM" \
+    "mech=GSSAPI user=alice entry=CN=Alice Liddell,OU=People,$AD_BASEDN" ||
+    fail "mtad did not log alice's entry: $(grep -a auth "$DIR/mtad.log")"
+echo "ok: smtptest signs alice@$AD_REALM on as CN=Alice Liddell"
+
+# 2. no ticket, no sign-on
+out=$($(cenv nobody) "$SMTPTEST" -m GSSAPI -p "$SUB" localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q '^S: 235' && fail "signed on without a ticket: $out"
+echo "ok: no ticket, no sign-on"
+
+# 3. carol is disabled in AD: its KDC gives her no ticket
+ticket carol && fail "the AD KDC gave disabled carol a ticket"
+echo "ok: disabled carol gets no ticket ($(tail -n 1 "$DIR/kinit-carol.out"))"
+
+# 4. alice submits to bob with msmtp; bob reads it with pop3test
+subject="Kerberos in AD $$"
+printf 'From: alice@ad.example.test\nTo: bob@ad.example.test\nSubject: %s\n\nsigned on once\n' \
+    "$subject" | $(cenv alice) msmtp --host=localhost --port="$SUB" \
+    --tls=off --auth=gssapi --user=alice --from=alice@ad.example.test \
+    bob@ad.example.test >"$DIR/msmtp.out" 2>&1 ||
+    fail "msmtp as alice: $(cat "$DIR/msmtp.out")"
+printf 'LIST\r\nTOP 1 0\r\nQUIT\r\n' >"$DIR/pop.cmds"
+i=0
+while :; do
+	out=$($(cenv bob) "$POP3TEST" -m GSSAPI -p "$POP" -f "$DIR/pop.cmds" \
+	    localhost </dev/null 2>&1)
+	printf '%s\n' "$out" | grep -q "+OK Logged in" ||
+	    fail "pop3test as bob: $out"
+	printf '%s\n' "$out" | grep -q "Subject: $subject" && break
+	i=$((i + 1))
+	[ $i -le 50 ] || fail "the message did not reach bob: $out"
+	sleep 0.2
+done
+logged accessd.log "login user=bob" "CN=Bob Builder,OU=People,$AD_BASEDN" ||
+    fail "accessd did not log bob's entry"
+echo "ok: msmtp (alice) -> mtad -> LMTP -> pop3test (bob), all by Kerberos"
+rc=0
+exit 0
