@@ -27,12 +27,14 @@
 #include "lib/tls.h"
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
+#include "mtad/milter.h"
+#include "mtad/milter_config.h"
 #include "mtad/mtad.h"
 #include "mtad/qmgr.h"
 #include "mtad/queue_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 8
+#define N_SECTIONS 9
 
 static void
 usage(void)
@@ -86,7 +88,7 @@ main(int argc, char **argv)
 	struct cfg_section_def sections[N_SECTIONS] = { settings_global_def,
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
-		mtad_listener_def() };
+		mtad_listener_def(), milter_config_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
@@ -99,6 +101,7 @@ main(int argc, char **argv)
 		.log_ident = "mtad" };
 	struct server_listener_cfg *listeners = NULL;
 	const struct settings_global *g;
+	struct milter *milter = NULL;
 	struct pool *pool;
 	struct server *s;
 	struct buf *errs;
@@ -122,7 +125,8 @@ main(int argc, char **argv)
 	c = cfg_new(sections, N_SECTIONS);
 	cfg_set_foreign(c, settings_sections);
 	errs = buf_new(256, 64 * 1024);
-	if (cfg_load_file(c, path, errs) == -1) {
+	if (cfg_load_file(c, path, errs) == -1 ||
+	    milter_config_check(c, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
 		buf_free(&errs);
 		cfg_free(&c);
@@ -167,6 +171,9 @@ main(int argc, char **argv)
 	queue_config_limits(c, &m.qlim);
 	dir_client_config_settings(c, "mtad", pool, &m.dcs);
 	m.tls = daemon_tls_server(c);
+	milter = milter_new(c, m.hostname, m.mc->max_message_size);
+	if (milter != NULL)
+		milter_hooks(milter, &m.hooks);
 	scfg.n_listeners = settings_listeners(c, "mtad.listener",
 	    "421 4.3.2 Too many connections, try again later\r\n", &listeners);
 	if (scfg.n_listeners == 0)
@@ -218,6 +225,7 @@ main(int argc, char **argv)
 	server_free(&s);
 	settings_listeners_free(&listeners, scfg.n_listeners);
 	tls_server_free(&m.tls);
+	milter_free(&milter);
 	/* no saslsrv_done(): Cyrus leaks a little of a plugin it unloads;
 	 * the process ends here anyway */
 	pool_free(&pool);
