@@ -2,7 +2,8 @@
  * tests/unit/mtad/milter_proto_test.c - the milter protocol coder and
  * strict reply decoder (mtad/milter_proto.c), milter socket addresses
  * (mtad/milter_config.c) and header edits on a header block
- * (session_edit_headers, mtad/session_edit.c).
+ * (session_edit_headers, mtad/session_edit.c), and that every
+ * [milter.NAME] key is documented in tessera.conf(5).
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include "mtad/milter_config.h"
 #include "mtad/milter_proto.h"
 #include "mtad/session_int.h"
+#include "tests/unit/docs_check.h"
 #include "lib/banned.h"
 
 /* Decode packet cmd + payload p[n]. */
@@ -241,4 +243,9 @@ Test(session_edit, header_operations_in_order)
 	s = edit(blk, NULL, 0);
 	cr_assert_str_eq(s, "A: 1\r\nB: 2\r\n\tcont\r\nA: 3\r\n");
 	free(s);
+}
+
+Test(milter_config, every_key_is_documented)
+{
+	cr_assert_gt(docs_check_sections(&milter_config_def, 1), 0);
 }
