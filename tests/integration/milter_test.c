@@ -71,6 +71,7 @@ struct mt {
 	struct itest_proc *milter[2];
 	char *mlog[2];
 	uint16_t mport[2];
+	int grace[2];		/* ms after SIGTERM; 0: 2 s */
 };
 
 static void
@@ -187,7 +188,8 @@ mt_stop(struct mt *t)
 	int st = itest_stop(&t->p, 5000);
 
 	for (int i = 0; i < 2; i++) {
-		itest_stop(&t->milter[i], 2000);
+		itest_stop(&t->milter[i], t->grace[i] > 0 ? t->grace[i] :
+		    2000);
 		free(t->mlog[i]);
 	}
 	cr_expect_eq(st, 0, "mtad exit status %d", st);
@@ -794,4 +796,139 @@ Test(milter, config_names_must_exist)
 	itest_cleanup_dir(&t.dir);
 	free(t.conf);
 	free(t.log);
+}
+
+/* Start Debian's opendkim with configuration text on milter port i. */
+static void
+opendkim_start(struct mt *t, int i, const char *conf_text)
+{
+	char *conf = NULL;
+
+	cr_assert_geq(asprintf(&conf, "%s/opendkim%d.conf", t->dir, i), 0);
+	cr_assert_geq(asprintf(&t->mlog[i], "%s/opendkim%d.log", t->dir, i),
+	    0);
+	write_file(conf, conf_text);
+	{
+		char *argv[] = { "opendkim", "-f", "-x", conf, NULL };
+
+		t->milter[i] = itest_start(argv, NULL, t->mlog[i]);
+	}
+	/* libmilter notices SIGTERM within its 5 s poll */
+	t->grace[i] = 8000;
+	cr_assert_not_null(t->milter[i]);
+	ITEST_ASSERT(itest_wait_listen_proc(t->milter[i], "127.0.0.1",
+	    t->mport[i], 10000) == 0, t->milter[i], "opendkim does not"
+	    " listen");
+	free(conf);
+}
+
+#define DKIM_MSG "From: Someone <someone@example.test>\r\n" \
+	"To: <alice@example.test>\r\nSubject: signed\r\n" \
+	"Date: Sun, 06 Dec 2026 01:00:00 +0000\r\n" \
+	"Message-ID: <dkim-1@example.test>\r\n\r\nSigned body.\r\n"
+
+Test(milter, opendkim_signs_and_verifies, .timeout = 120)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	char *text = NULL, *dns = NULL, *key = NULL, *o, *b, *id, *path = NULL;
+	char *step = NULL, *secs = NULL, *rec;
+	FILE *f;
+	char line[4096];
+
+	mt_init(&t);
+	{
+		char *argv[] = { "opendkim-genkey", "-D", t.dir, "-d",
+			"example.test", "-s", "test", NULL };
+
+		cr_assert_eq(itest_run(argv, NULL, out, 60000), 0, "%s",
+		    buf_cstr(out));
+	}
+	/* the public key as a TXT record for opendkim's test DNS data */
+	cr_assert_geq(asprintf(&path, "%s/test.txt", t.dir), 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	buf_reset(out);
+	while (fgets(line, sizeof(line), f) != NULL)
+		for (char *q = strchr(line, '"'); q != NULL;
+		    q = strchr(q + 1, '"')) {
+			char *e = strchr(q + 1, '"');
+
+			cr_assert_not_null(e);
+			buf_append(out, q + 1, (size_t)(e - q - 1));
+			q = e;
+		}
+	fclose(f);
+	rec = strdup(buf_cstr(out));
+	cr_assert_not_null(strstr(rec, "p=MII"), "%s", rec);
+	cr_assert_geq(asprintf(&dns, "%s/dns.txt", t.dir), 0);
+	cr_assert_geq(asprintf(&text, "test._domainkey.example.test %s\n",
+	    rec), 0);
+	write_file(dns, text);
+	free(text);
+	cr_assert_geq(asprintf(&key, "%s/test.private", t.dir), 0);
+	cr_assert_geq(asprintf(&text, "Mode s\nDomain example.test\n"
+	    "Selector test\nKeyFile %s\nCanonicalization simple/simple\n"
+	    "Socket inet:%u@127.0.0.1\nSyslog no\nLogWhy yes\n"
+	    "InternalHosts 127.0.0.1\nRequireSafeKeys no\n"
+	    "PidFile %s/opendkim0.pid\n", key, t.mport[0], t.dir), 0);
+	opendkim_start(&t, 0, text);
+	free(text);
+	cr_assert_geq(asprintf(&text, "Mode v\nSocket inet:%u@127.0.0.1\n"
+	    "Syslog no\nLogWhy yes\nTestDNSData file:%s\n"
+	    "AuthservID verifier.example.test\nInternalHosts 192.0.2.1\n"
+	    "AlwaysAddARHeader yes\nPidFile %s/opendkim1.pid\n", t.mport[1],
+	    dns, t.dir), 0);
+	opendkim_start(&t, 1, text);
+	free(text);
+	cr_assert_geq(asprintf(&secs, "[milter.sign]\n"
+	    "socket = inet:127.0.0.1:%u\nlisteners = smtp\n"
+	    "[milter.verify]\nsocket = inet:127.0.0.1:%u\n"
+	    "listeners = inbound\n", t.mport[0], t.mport[1]), 0);
+	mt_run(&t, NULL, secs);
+	/* outbound: signed */
+	o = RAW(&t, t.smtp, "read", "send:EHLO client.example.test\r\n",
+	    "read", "send:MAIL FROM:<someone@example.test>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read", "send:NOOP\r\n",
+	    "read", "send:DATA\r\n", "read", "send:" DKIM_MSG ".\r\n", "read",
+	    "send:QUIT\r\n", "read");
+	expect_line(&t, o, LINE_DATA_END, "250 2.0.0 Ok: queued as ");
+	b = queued(&t, QUEUE_INCOMING, NULL, pool);
+	ITEST_ASSERT(strstr(b, "\r\nDKIM-Signature: v=1; a=rsa-sha256;"
+	    " c=simple/simple; d=example.test;") != NULL, t.milter[0],
+	    "no signature:\n%s", b);
+	id = strndup(strstr(o, "queued as ") + 10, 18);
+	free(path);
+	cr_assert_geq(asprintf(&path, "%s/queue/incoming/%s", t.dir, id), 0);
+	cr_assert_eq(unlink(path), 0, "%s", path);
+	free(o);
+	/* inbound: the signed message as received verifies */
+	cr_assert_geq(asprintf(&step, "send:%s.\r\n", b), 0);
+	o = RAW(&t, t.smtp2, "read", "send:EHLO mx.example.test\r\n",
+	    "read", "send:MAIL FROM:<someone@example.test>\r\n", "read",
+	    "send:RCPT TO:<alice@example.test>\r\n", "read", "send:NOOP\r\n",
+	    "read", "send:DATA\r\n", "read", step, "read", "send:QUIT\r\n",
+	    "read");
+	expect_line(&t, o, LINE_DATA_END, "250 2.0.0 Ok: queued as ");
+	free(b);
+	b = queued(&t, QUEUE_INCOMING, NULL, pool);
+	ITEST_ASSERT(strstr(b, "Authentication-Results: verifier.example.test;"
+	    "\r\n\tdkim=pass") != NULL || strstr(b, "Authentication-Results:"
+	    " verifier.example.test; dkim=pass") != NULL, t.milter[1],
+	    "not verified:\n%s", b);
+	if (getenv("MILTER_TEST_SHOW") != NULL)
+		fprintf(stderr, "%s", b);
+	free(b);
+	free(o);
+	free(step);
+	free(id);
+	free(rec);
+	free(dns);
+	free(key);
+	free(path);
+	free(secs);
+	buf_free(&out);
+	mt_stop(&t);
+	pool_free(&pool);
 }
