@@ -385,22 +385,19 @@ read_headers(struct milter_session *s, const struct mtad_hook_info *hi,
 	for (;;) {
 		long long k = queue_writer_pread(em->w, off, tmp, sizeof(tmp),
 		    &err);
-		size_t end;
-		const uint8_t *blank;
+		const uint8_t *d;
 
 		if (k < 0)
 			return -1;
-		if (k == 0)
-			break;
-		if (buf_append(em->hb, tmp, (size_t)k) == -1)
-			break;		/* past the cap: what fits is sent */
+		if (k == 0 || buf_append(em->hb, tmp, (size_t)k) == -1)
+			break;		/* the end, or past the cap: what fits
+					 * is sent */
 		off += (uint64_t)k;
-		blank = em->hb->len >= 2 ? (const uint8_t *)memmem(
-		    em->hb->data, em->hb->len, "\n\r\n", 3) : NULL;
-		(void)end;
-		if (blank != NULL || memmem(em->hb->data, em->hb->len, "\n\n",
-		    2) != NULL || (em->hb->len >= 2 && (em->hb->data[0] == '\n'
-		    || (em->hb->data[0] == '\r' && em->hb->data[1] == '\n'))))
+		d = em->hb->data;
+		/* stop at the blank line that ends the header block */
+		if (memmem(d, em->hb->len, "\n\r\n", 3) != NULL ||
+		    memmem(d, em->hb->len, "\n\n", 2) != NULL || d[0] == '\n' ||
+		    (em->hb->len >= 2 && d[0] == '\r' && d[1] == '\n'))
 			break;
 	}
 	msg_limits_defaults(&lim);

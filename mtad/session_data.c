@@ -249,9 +249,14 @@ finish(struct session *s, struct session_feed *f)
 		return;
 	}
 	session_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
-	if (edits.quarantine != NULL)
+	if (edits.quarantine != NULL) {
+		struct buf *esc = buf_new(256, 4096);
+
 		log_info("event=quarantined queue_id=%s dir=hold reason=\"%s\"",
-		    qid, edits.quarantine);
+		    qid, log_escape(esc, edits.quarantine,
+		    strlen(edits.quarantine)));
+		buf_free(&esc);
+	}
 	log_info("event=accepted queue_id=%s from=<%s> size=%llu nrcpt=%zu"
 	    " client=%s auth=%s tls=%s", qid, env.sender,
 	    (unsigned long long)env.size, env.nrcpts, s->conn->client_addr,

@@ -706,6 +706,99 @@ Test(milter, max_edits_is_enforced)
 	pool_free(&pool);
 }
 
+Test(milter, never_answers_negotiation)
+{
+	struct mt t;
+	char *o;
+
+	setup1(&t, "silent", "connect_timeout = 500ms\n");
+	o = send_msg(&t, false);
+	expect_line(&t, o, LINE_MAIL, "451 4.7.1 Service unavailable");
+	LOG_HAS(&t, "stage=connect error=\"read: timeout\" action=tempfail");
+	cr_assert_eq(files_in(&t, "incoming"), 0);
+	free(o);
+	mt_stop(&t);
+}
+
+Test(milter, command_timeout_at_helo)
+{
+	struct mt t;
+	char *o;
+
+	setup1(&t, "hang-helo", "command_timeout = 500ms\n");
+	o = RAW(&t, t.smtp, "read", "send:EHLO client.example.net\r\n",
+	    "read", "send:MAIL FROM:<someone@elsewhere.example>\r\n",
+	    "read", "send:QUIT\r\n", "read");
+	expect_line(&t, o, 1, "451 4.7.1 Service unavailable");
+	expect_line(&t, o, 2, "503 ");	/* no HELO accepted */
+	LOG_HAS(&t, "stage=helo error=\"read: timeout\" action=tempfail");
+	free(o);
+	mt_stop(&t);
+}
+
+Test(milter, body_in_chunks_and_bdat)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o, *b, *cmd = NULL, *msg = NULL;
+	char body[2601];
+
+	/* 2600 body bytes in 1k chunks: three BODY packets */
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	for (size_t i = 98; i < sizeof(body) - 2; i += 100) {
+		body[i] = '\r';
+		body[i + 1] = '\n';
+	}
+	body[sizeof(body) - 3] = '\r';
+	body[sizeof(body) - 2] = '\n';
+	setup1(&t, "addheader", "body_chunk_size = 1k\n");
+	cr_assert_geq(asprintf(&msg, "Subject: bdat\r\n\r\n%s", body), 0);
+	cr_assert_geq(asprintf(&cmd, "send:BDAT %zu LAST\r\n%s",
+	    strlen(msg), msg), 0);
+	o = RAW(&t, t.smtp, "read", "send:EHLO client.example.net\r\n",
+	    "read", "send:MAIL FROM:<someone@elsewhere.example>\r\n",
+	    "read", "send:RCPT TO:<alice@example.test>\r\n", "read", cmd,
+	    "read", "send:QUIT\r\n", "read");
+	expect_line(&t, o, 4, "250 2.0.0 Ok: queued as ");
+	MLOG_HAS(&t, 0, "body=2600");
+	MLOG_HAS(&t, 0, "chunks=3");
+	b = queued(&t, QUEUE_INCOMING, NULL, pool);
+	cr_assert_not_null(strstr(b, "X-Test-First: inserted\r\n\tfolded\r\n"
+	    "Subject: bdat\r\nX-Test-Milter: added by testmilter\r\n\r\n"),
+	    "%s", b);
+	cr_assert_not_null(strstr(b, body), "body changed");
+	free(b);
+	free(o);
+	free(cmd);
+	free(msg);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
+Test(milter, tempfail_then_retry_when_back)
+{
+	struct mt t;
+	struct pool *pool = pool_new("t");
+	char *o, *b;
+
+	/* down: 451 and nothing queued; up again: the retry is queued */
+	setup1(&t, NULL, NULL);
+	o = send_msg(&t, false);
+	expect_line(&t, o, LINE_MAIL, "451 4.7.1");
+	free(o);
+	cr_assert_eq(files_in(&t, "incoming"), 0);
+	milter_start(&t, 0, "addheader");
+	o = send_msg(&t, false);
+	expect_line(&t, o, LINE_DATA_END, "250 2.0.0 Ok: queued as ");
+	b = queued(&t, QUEUE_INCOMING, NULL, pool);
+	cr_assert_not_null(strstr(b, "X-Test-Milter: added"), "%s", b);
+	free(b);
+	free(o);
+	mt_stop(&t);
+	pool_free(&pool);
+}
+
 Test(milter, chain_runs_in_order_and_per_listener)
 {
 	struct mt t;

@@ -8,10 +8,11 @@
  *     SOCKET  libmilter's form: inet:PORT@127.0.0.1 or unix:/PATH
  *     MODE    pass reject-rcpt tempfail reject-eom discard addheader
  *             chgheader delheader replbody addrcpt delrcpt chgfrom
- *             quarantine hang exit bighdr manyedits, or garbage / huge
- *             (a hand-written server, no libmilter: answers OPTNEG and
- *             every command with CONTINUE, then end of body with an
- *             unknown reply command, or a packet length of 2 GiB)
+ *             quarantine hang hang-helo exit bighdr manyedits, or
+ *             garbage / huge / silent (a hand-written server, no
+ *             libmilter: answers OPTNEG and every command with
+ *             CONTINUE, then end of body with an unknown reply command,
+ *             or a packet length of 2 GiB; or never answers OPTNEG)
  *
  * Runs as a test fixture only; it trusts nothing it gets but is not
  * hardened either.
@@ -75,6 +76,9 @@ static sfsistat
 t_helo(SMFICTX *ctx, char *helo)
 {
 	say("helo %s tls_version=%s", helo, sym(ctx, "{tls_version}"));
+	if (is("hang-helo"))
+		for (;;)
+			sleep(3600);
 	return SMFIS_CONTINUE;
 }
 
@@ -113,7 +117,7 @@ t_eoh(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-static size_t body_bytes;
+static size_t body_bytes, body_chunks;
 
 static sfsistat
 t_body(SMFICTX *ctx, unsigned char *p, size_t len)
@@ -121,6 +125,7 @@ t_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	(void)ctx;
 	(void)p;
 	body_bytes += len;
+	body_chunks++;
 	if (is("exit")) {
 		say("exiting mid-message");
 		_exit(3);
@@ -132,7 +137,8 @@ static sfsistat
 t_eom(SMFICTX *ctx)
 {
 	say("eom i=%s body=%zu", sym(ctx, "i"), body_bytes);
-	body_bytes = 0;
+	say("chunks=%zu", body_chunks);
+	body_bytes = body_chunks = 0;
 	if (is("tempfail"))
 		return SMFIS_TEMPFAIL;
 	if (is("reject-eom")) {
@@ -183,7 +189,7 @@ t_abort(SMFICTX *ctx)
 {
 	(void)ctx;
 	say("abort");
-	body_bytes = 0;
+	body_bytes = body_chunks = 0;
 	return SMFIS_CONTINUE;
 }
 
@@ -257,6 +263,9 @@ raw_session(int fd)
 		say("raw command %c", pkt[0]);
 		switch (pkt[0]) {
 		case 'O': {
+			if (is("silent"))
+				for (;;)
+					sleep(3600);
 			uint32_t v[3] = { htonl(6), htonl(0), htonl(0) };
 
 			put(fd, 'O', v, sizeof(v));
@@ -339,7 +348,7 @@ main(int argc, char **argv)
 		}
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 	}
-	if (is("garbage") || is("huge"))
+	if (is("garbage") || is("huge") || is("silent"))
 		return raw_server(argv[1]);
 	if (smfi_setconn(argv[1]) == MI_FAILURE ||
 	    smfi_register(desc) == MI_FAILURE ||
