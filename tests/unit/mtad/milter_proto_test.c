@@ -3,19 +3,24 @@
  * strict reply decoder (mtad/milter_proto.c), milter socket addresses
  * (mtad/milter_config.c) and header edits on a header block
  * (session_edit_headers, mtad/session_edit.c), and that every
- * [milter.NAME] key is documented in tessera.conf(5).
+ * [milter.NAME] key is documented in tessera.conf(5); the queue writer's
+ * read-back, new-version and hold/ commit that apply them.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/msg_header.h"
 #include "lib/pool.h"
 #include "mtad/milter_config.h"
 #include "mtad/milter_proto.h"
+#include "mtad/queue.h"
 #include "mtad/session_int.h"
 #include "tests/unit/docs_check.h"
 #include "lib/banned.h"
@@ -248,4 +253,70 @@ Test(session_edit, header_operations_in_order)
 Test(milter_config, every_key_is_documented)
 {
 	cr_assert_gt(docs_check_sections(&milter_config_def, 1), 0);
+}
+
+/* The queue writer's parts the EOM edits use: read back what was
+ * written, a changed copy under the same id, commit into hold/, and
+ * recovery of a copy left behind by a crash. */
+Test(session_edit, queue_writer_new_version_and_hold)
+{
+	char tmpl[] = "/tmp/milter-q.XXXXXX";
+	struct pool *pool = pool_new("t");
+	struct queue_env env;
+	struct queue_rcpt rc = { .addr = "a@example.test", .orcpt = "" };
+	struct queue_recover_stats st;
+	struct queue *q;
+	struct queue_writer *w, *v;
+	struct queue_msg *m;
+	const char *err;
+	char buf[16], id[QUEUE_ID_MAX], path[256];
+
+	cr_assert_not_null(mkdtemp(tmpl));
+	q = queue_open(tmpl, NULL, pool, &err);
+	cr_assert_not_null(q, "%s", err);
+	w = queue_writer_new(q, NULL, pool, &err);
+	cr_assert_not_null(w, "%s", err);
+	cr_assert_eq(queue_writer_write(w, "hello world", 11, &err), 0);
+	cr_assert_eq(queue_writer_pread(w, 6, buf, sizeof(buf), &err), 5);
+	cr_assert_eq(memcmp(buf, "world", 5), 0);
+	cr_assert_eq(queue_writer_pread(w, 11, buf, sizeof(buf), &err), 0);
+	v = queue_writer_new_version(w, &err);
+	cr_assert_not_null(v, "%s", err);
+	cr_assert_str_eq(queue_writer_id(v), queue_writer_id(w));
+	snprintf(id, sizeof(id), "%s", queue_writer_id(w));
+	cr_assert_null(queue_writer_new_version(w, &err));	/* taken */
+	cr_assert_eq(queue_writer_write(v, "changed\r\n", 9, &err), 0);
+	queue_writer_abort(&w);
+	queue_writer_set_dir(v, QUEUE_HOLD);
+	memset(&env, 0, sizeof(env));
+	env.sender = "";
+	env.rcpts = &rc;
+	env.nrcpts = 1;
+	cr_assert_eq(queue_writer_commit(&v, &env, &err), 0, "%s", err);
+	cr_assert_eq(queue_msg_open(q, QUEUE_INCOMING, id, pool, &m, &err),
+	    QUEUE_MSG_NOTFOUND);
+	cr_assert_eq(queue_msg_open(q, QUEUE_HOLD, id, pool, &m, &err),
+	    QUEUE_MSG_OK, "%s", err);
+	cr_assert_eq(m->env.size, 9);
+	queue_msg_close(&m);
+	/* a crash mid-rewrite leaves ID.m.tmp: recovery removes it */
+	w = queue_writer_new(q, NULL, pool, &err);
+	v = queue_writer_new_version(w, &err);
+	cr_assert_not_null(v);
+	snprintf(path, sizeof(path), "%s/queue/incoming/%s.m.tmp", tmpl,
+	    queue_writer_id(w));
+	cr_assert_eq(access(path, F_OK), 0);
+	cr_assert_eq(queue_recover(q, pool, &st, &err), 0, "%s", err);
+	cr_assert_eq(st.temps_removed, 2);
+	cr_assert_neq(access(path, F_OK), 0);
+	queue_writer_abort(&v);
+	queue_writer_abort(&w);
+	queue_close(&q);
+	pool_free(&pool);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+		cr_assert_eq(system(cmd), 0);
+	}
 }
