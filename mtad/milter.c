@@ -321,9 +321,7 @@ hook_mail(void *ctx, const struct mtad_hook_info *hi,
 	for (size_t i = 0; i < s->n; i++) {
 		struct milter_one *o = &s->ms[i];
 		const char *mac[] = { "{mail_addr}", hi->sender,
-			"{auth_authen}", hi->auth, "{auth_type}",
-			hi->auth != NULL ? "PLAIN" : NULL, "{mail_mailer}",
-			"smtp" };
+			"{auth_authen}", hi->auth, "{mail_mailer}", "smtp" };
 		const char *arg[] = { path };
 		enum milter_verdict v;
 
@@ -333,7 +331,7 @@ hook_mail(void *ctx, const struct mtad_hook_info *hi,
 		o->in_msg = true;
 		if (o->conn.protocol & MILTER_P_NOMAIL)
 			continue;
-		if (milter_put_macros(o->conn.out, MILTER_CMD_MAIL, mac, 4) ==
+		if (milter_put_macros(o->conn.out, MILTER_CMD_MAIL, mac, 3) ==
 		    -1 || milter_put_strings(o->conn.out, MILTER_CMD_MAIL, arg,
 		    1) == -1)
 			v = milter_fail(s, o, "mail", "packet too large", r);

@@ -234,53 +234,122 @@ addr_ok(const char *s)
 	return true;
 }
 
-/* "ddd[ x.y.z] text": code 4xx/5xx, enhanced code of the same class. */
+/* The enhanced code at p[0..len) if there is one ("x.y.z" then a space
+ * or the end): its length, 0 if none, -1 if malformed or of a class
+ * other than cls. */
 static int
-parse_replycode(const char *s, struct milter_reply *r, const char **err_out)
+enh_len(const char *p, size_t len, char cls)
 {
-	const char *p = s;
-	size_t n;
+	size_t n = 0;
+	unsigned parts = 0, digits = 0;
 
-	for (const char *q = s; *q != '\0'; q++)
-		if ((unsigned char)*q < 32 || *q == 127) {
+	while (n < len && ((p[n] >= '0' && p[n] <= '9') || p[n] == '.'))
+		n++;
+	if (n == 0 || (n < len && p[n] != ' ') || n < 2 || p[1] != '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '.') {
+			if (digits == 0)
+				return -1;
+			parts++;
+			digits = 0;
+		} else if (++digits > 3)
+			return -1;
+	}
+	if (parts != 2 || digits == 0 || n >= 16 || p[0] != cls)
+		return -1;
+	return (int)n;
+}
+
+/* One line "ddd[- ][x.y.z ]text" of a reply (len bytes at line). */
+static int
+replycode_line(const char *line, size_t len, bool last, bool first,
+    struct milter_reply *r, const char **err_out)
+{
+	const char *p = line + (len > 3 ? 4 : 3);
+	size_t rest, tl;
+	int code, el;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 32 || line[i] == 127) {
 			*err_out = "control character in reply text";
 			return -1;
 		}
-	if (strlen(s) < 3 || (s[0] != '4' && s[0] != '5') || s[1] < '0' ||
-	    s[1] > '9' || s[2] < '0' || s[2] > '9' || (s[3] != ' ' &&
-	    s[3] != '\0')) {
+	if (len < 3 || (line[0] != '4' && line[0] != '5') || line[1] < '0' ||
+	    line[1] > '9' || line[2] < '0' || line[2] > '9') {
 		*err_out = "reply code is not 4xx or 5xx";
 		return -1;
 	}
-	r->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-	p = s[3] == ' ' ? s + 4 : s + 3;
-	r->enh[0] = '\0';
-	n = strspn(p, "0123456789.");
-	if (n > 0 && (p[n] == ' ' || p[n] == '\0') && p[1] == '.') {
-		/* class.subject.detail, each 1-3 digits */
-		unsigned parts = 0, digits = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			if (p[i] == '.') {
-				if (digits == 0)
-					break;
-				parts++;
-				digits = 0;
-			} else if (++digits > 3)
-				break;
-		}
-		if (parts != 2 || digits == 0 || n >= sizeof(r->enh) ||
-		    p[0] != s[0]) {
-			*err_out = "bad enhanced status code";
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (!first && code != r->code) {
+		*err_out = "reply lines with different codes";
+		return -1;
+	}
+	r->code = code;
+	if (len > 3 && line[3] != (last ? ' ' : '-')) {
+		*err_out = "bad reply line separator";
+		return -1;
+	}
+	if (len == 3 && !last) {
+		*err_out = "bad reply line separator";
+		return -1;
+	}
+	rest = (size_t)(line + len - p);
+	if ((el = enh_len(p, rest, line[0])) < 0) {
+		*err_out = "bad enhanced status code";
+		return -1;
+	}
+	if (el > 0) {
+		if (first) {
+			memcpy(r->enh, p, (size_t)el);
+			r->enh[el] = '\0';
+		} else if (strlen(r->enh) != (size_t)el ||
+		    memcmp(r->enh, p, (size_t)el) != 0) {
+			*err_out = "reply lines with different enhanced codes";
 			return -1;
 		}
-		memcpy(r->enh, p, n);
-		r->enh[n] = '\0';
-		p += n;
-		if (*p == ' ')
+		p += el;
+		rest -= (size_t)el;
+		if (rest > 0) {
 			p++;
+			rest--;
+		}
 	}
-	r->text = p;
+	/* the lines' texts joined by LF (cut to the buffer) */
+	tl = strlen(r->mtext);
+	if (!first && tl + 1 < sizeof(r->mtext))
+		r->mtext[tl++] = '\n';
+	if (rest > sizeof(r->mtext) - 1 - tl)
+		rest = sizeof(r->mtext) - 1 - tl;
+	memcpy(r->mtext + tl, p, rest);
+	r->mtext[tl + rest] = '\0';
+	return 0;
+}
+
+/* "ddd[ x.y.z] text", or the multi-line form of smfi_setmlreply
+ * ("ddd-x.y.z a\r\nddd x.y.z b"): code 4xx/5xx, the same on every line,
+ * an enhanced code of its class. */
+static int
+parse_replycode(const char *s, struct milter_reply *r, const char **err_out)
+{
+	const char *line = s;
+	bool first = true;
+
+	r->enh[0] = '\0';
+	r->mtext[0] = '\0';
+	for (;;) {
+		const char *eol = strstr(line, "\r\n");
+		size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
+
+		if (replycode_line(line, len, eol == NULL, first, r, err_out)
+		    == -1)
+			return -1;
+		if (eol == NULL)
+			break;
+		line = eol + 2;
+		first = false;
+	}
+	r->text = r->mtext;
 	return 0;
 }
 

@@ -109,7 +109,8 @@ struct buf;
 #define MILTER_STAGES 7
 
 /* One decoded reply. Strings point into the packet given to the
- * decoder (they are NUL-terminated there) and live as long as it. */
+ * decoder (they are NUL-terminated there) and live as long as it; a
+ * reply code's text is in the struct itself. */
 struct milter_reply {
 	char cmd;			/* MILTER_R_* */
 	/* OPTNEG */
@@ -125,7 +126,9 @@ struct milter_reply {
 	/* REPLYCODE */
 	int code;			/* 400..599 */
 	char enh[16];			/* "" if none */
-	const char *text;		/* after code and enhanced code */
+	const char *text;		/* mtext: the lines' texts after code
+					 * and enhanced code, joined by LF */
+	char mtext[1024];
 	/* REPLBODY */
 	const uint8_t *body;
 	size_t body_len;
@@ -160,8 +163,9 @@ int milter_frame_len(const uint8_t hdr[4], size_t max, size_t *len_out,
  * be readable as a terminating NUL (the caller's buffer keeps one). 0
  * with *r filled, or -1 with *err_out (static text): unknown command,
  * payload of the wrong shape, strings not terminated, a reply code out
- * of 4xx/5xx, an enhanced code of the wrong class, control characters in
- * a reply text, a header name that is not RFC 5322 ftext, a header value
+ * of 4xx/5xx or differing between lines, an enhanced code of the wrong
+ * class, control characters in a reply text (lines are separated by
+ * CRLF, as smfi_setmlreply sends them; the text is cut at 1023 bytes), a header name that is not RFC 5322 ftext, a header value
  * whose line breaks are not followed by white space. */
 int milter_reply_parse(const uint8_t *p, size_t len, struct milter_reply *r,
     const char **err_out);

@@ -455,6 +455,12 @@ Test(milter, reject_at_eom_with_its_reply)
 	    "stage=eom action=replycode code=554");
 }
 
+Test(milter, multiline_reply)
+{
+	verdict("reject-ml", NULL, "550 5.7.1 line two",
+	    "text=\"Refused, line one\\x0aline two\"");
+}
+
 Test(milter, discard_says_250_and_keeps_nothing)
 {
 	verdict("discard", NULL, "250 2.0.0 Ok: queued as ",

@@ -6,7 +6,8 @@
  *
  *   testmilter SOCKET MODE LOGFILE
  *     SOCKET  libmilter's form: inet:PORT@127.0.0.1 or unix:/PATH
- *     MODE    pass reject-rcpt tempfail reject-eom discard addheader
+ *     MODE    pass reject-rcpt tempfail reject-eom reject-ml (a
+ *             multi-line reply) discard addheader
  *             chgheader delheader replbody addrcpt delrcpt chgfrom
  *             quarantine hang hang-helo exit bighdr manyedits, or
  *             garbage / huge / silent (a hand-written server, no
@@ -148,6 +149,11 @@ t_eom(SMFICTX *ctx)
 	}
 	if (is("discard"))
 		return SMFIS_DISCARD;
+	if (is("reject-ml")) {
+		smfi_setmlreply(ctx, "550", "5.7.1", "Refused, line one",
+		    "line two", NULL);
+		return SMFIS_REJECT;
+	}
 	if (is("hang"))
 		for (;;)
 			sleep(3600);

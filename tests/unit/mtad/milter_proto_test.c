@@ -115,6 +115,22 @@ Test(milter_proto, replycode_is_validated)
 	    -1);
 	cr_assert_eq(parse('y', S("55\0"), &r, &err), -1);
 	cr_assert_eq(parse('y', S("550 5.7.1 no nul"), &r, &err), -1);
+	/* smfi_setmlreply */
+	cr_assert_eq(parse('y', S("550-5.7.1 one\r\n550-5.7.1 two\r\n"
+	    "550 5.7.1 three\0"), &r, &err), 0, "%s", err);
+	cr_assert_str_eq(r.text, "one\ntwo\nthree");
+	cr_assert_str_eq(r.enh, "5.7.1");
+	cr_assert_eq(parse('y', S("550-5.7.1 one\r\n551 5.7.1 two\0"), &r,
+	    &err), -1);
+	cr_assert_str_eq(err, "reply lines with different codes");
+	cr_assert_eq(parse('y', S("550 5.7.1 one\r\n550 5.7.1 two\0"), &r,
+	    &err), -1);
+	cr_assert_eq(parse('y', S("550-5.7.1 one\r\n550-5.7.1 two\0"), &r,
+	    &err), -1);
+	cr_assert_eq(parse('y', S("550-5.7.1 one\r\n550 5.7.2 two\0"), &r,
+	    &err), -1);
+	cr_assert_eq(parse('y', S("550-5.7.1 one\n550 5.7.1 two\0"), &r,
+	    &err), -1);
 }
 
 Test(milter_proto, headers_are_validated)
