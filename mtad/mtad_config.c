@@ -59,6 +59,9 @@ static const struct cfg_key mtad_keys[] = {
 	CFG_TIME(struct mtad_config, queue_scan_interval,
 	    "queue_scan_interval", "1s", "100ms", "1h",
 	    "look for due messages in deferred/ this often"),
+	CFG_LIST(struct mtad_config, milters, n_milters, "milters", "",
+	    "[milter.NAME] sections to run, in this order; empty: all of"
+	    " them in file order"),
 };
 
 const struct cfg_section_def mtad_config_def = CFG_SECTION("mtad",

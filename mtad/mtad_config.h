@@ -47,6 +47,8 @@ struct mtad_config {
 	uint64_t retry_max;		/* ms, backoff cap */
 	uint64_t queue_scan_interval;	/* ms, deferred/ scan period */
 	uint64_t max_queue_lifetime;	/* ms, then temporary = bounce */
+	char **milters;			/* [milter.NAME] names, in order */
+	size_t n_milters;
 };
 
 extern const struct cfg_section_def mtad_config_def;

@@ -28,13 +28,15 @@
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
 #include "mtad/delivery_config.h"
+#include "mtad/milter.h"
+#include "mtad/milter_config.h"
 #include "mtad/mtad.h"
 #include "mtad/qmgr.h"
 #include "mtad/queue_config.h"
 #include "mtad/smtp_client_config.h"
 #include "lib/banned.h"
 
-#define N_SECTIONS 11
+#define N_SECTIONS 12
 
 static void
 usage(void)
@@ -89,7 +91,7 @@ main(int argc, char **argv)
 		settings_tls_def, dns_config_def, dir_config_def,
 		dir_lookup_config_def, queue_config_def, mtad_config_def,
 		mtad_listener_def(), delivery_config_def,
-		smtp_client_config_def, settings_sasl_def };
+		smtp_client_config_def, settings_sasl_def, milter_config_def };
 	const char *path = NULL, *err;
 	bool foreground = false, check_only = false;
 	struct mtad m;
@@ -104,6 +106,7 @@ main(int argc, char **argv)
 		.log_ident = "mtad" };
 	struct server_listener_cfg *listeners = NULL;
 	const struct settings_global *g;
+	struct milter *milter = NULL;
 	struct pool *pool;
 	struct server *s;
 	struct buf *errs;
@@ -128,7 +131,8 @@ main(int argc, char **argv)
 	c = cfg_new(sections, N_SECTIONS);
 	cfg_set_foreign(c, settings_sections);
 	errs = buf_new(256, 64 * 1024);
-	if (cfg_load_file(c, path, errs) == -1) {
+	if (cfg_load_file(c, path, errs) == -1 ||
+	    milter_config_check(c, errs) == -1) {
 		fprintf(stderr, "%s", buf_cstr(errs));
 		buf_free(&errs);
 		cfg_free(&c);
@@ -179,6 +183,9 @@ main(int argc, char **argv)
 	queue_config_limits(c, &m.qlim);
 	dir_client_config_settings(c, "mtad", pool, &m.dcs);
 	m.tls = daemon_tls_server(c);
+	milter = milter_new(c, m.hostname, m.mc->max_message_size);
+	if (milter != NULL)
+		milter_hooks(milter, &m.hooks);
 	scfg.n_listeners = settings_listeners(c, "mtad.listener",
 	    "421 4.3.2 Too many connections, try again later\r\n", &listeners);
 	if (scfg.n_listeners == 0)
@@ -248,6 +255,7 @@ main(int argc, char **argv)
 	tls_server_free(&m.tls);
 	smtp_client_settings_free(&smtp);
 	pool_free(&secret);
+	milter_free(&milter);
 	/* no saslsrv_done(): Cyrus leaks a little of a plugin it unloads;
 	 * the process ends here anyway */
 	pool_free(&pool);

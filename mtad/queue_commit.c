@@ -38,6 +38,7 @@ struct queue_writer {
 	uint64_t flushed;		/* message bytes on the file */
 	struct buf *wbuf;		/* message bytes not yet written */
 	int failed;
+	enum queue_dir dest;		/* where the commit puts it */
 };
 
 static const char *
@@ -112,7 +113,64 @@ queue_writer_new(struct queue *q, const struct queue_env *hint,
 		return NULL;
 	}
 	w->wbuf = buf_new(QUEUE_WRITE_BUF, QUEUE_WRITE_BUF);
+	w->dest = QUEUE_INCOMING;
 	return w;
+}
+
+struct queue_writer *
+queue_writer_new_version(struct queue_writer *w, const char **err_out)
+{
+	struct queue_writer *v = xmalloc(sizeof(*v));
+
+	*v = *w;
+	v->flushed = 0;
+	v->failed = 0;
+	if (str_printf(v->tmp, sizeof(v->tmp), "%s.m.tmp", w->id) == -1)
+		log_panic("queue: temp name");
+	v->fd = openat(w->q->dirfd[QUEUE_INCOMING], v->tmp,
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (v->fd == -1) {
+		*err_out = sys_err(v, "create");
+		free(v);
+		return NULL;
+	}
+	v->wbuf = buf_new(QUEUE_WRITE_BUF, QUEUE_WRITE_BUF);
+	return v;
+}
+
+void
+queue_writer_set_dir(struct queue_writer *w, enum queue_dir d)
+{
+	w->dest = d;
+}
+
+long long
+queue_writer_pread(struct queue_writer *w, uint64_t off, void *p, size_t len,
+    const char **err_out)
+{
+	ssize_t n;
+
+	if (off >= w->flushed) {
+		/* still in the write buffer */
+		uint64_t k = off - w->flushed;
+
+		if (k >= w->wbuf->len)
+			return 0;
+		if (len > w->wbuf->len - k)
+			len = (size_t)(w->wbuf->len - k);
+		memcpy(p, w->wbuf->data + k, len);
+		return (long long)len;
+	}
+	if (len > w->flushed - off)
+		len = (size_t)(w->flushed - off);
+	do
+		n = pread(w->fd, p, len, (off_t)(w->reserve + off));
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		*err_out = sys_err(w, "read");
+		return -1;
+	}
+	return n;
 }
 
 const char *
@@ -242,14 +300,14 @@ relocate(struct queue_writer *w, const struct buf *env, const char **err_out)
 
 /* Make the final name point at the temp file, never replacing a file. */
 static int
-rename_noreplace(int dfd, const char *from, const char *to)
+rename_noreplace(int dfd, const char *from, int tdfd, const char *to)
 {
-	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+	if (renameat2(dfd, from, tdfd, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 	/* file systems without RENAME_NOREPLACE: link fails on EEXIST */
-	if (linkat(dfd, from, dfd, to, 0) == -1)
+	if (linkat(dfd, from, tdfd, to, 0) == -1)
 		return -1;
 	unlinkat(dfd, from, 0);
 	return 0;
@@ -332,16 +390,17 @@ queue_writer_commit(struct queue_writer **wp, struct queue_env *env,
 	buf_reset(w->wbuf);
 	if (write_envelope(w, env, err_out) == -1)
 		goto fail;
-	if (rename_noreplace(dfd, w->tmp, w->id) == -1) {
+	if (rename_noreplace(dfd, w->tmp, w->q->dirfd[w->dest], w->id) == -1) {
 		*err_out = sys_err(w, "rename");
 		goto fail;
 	}
 	queue_step(w->q, "renamed");
-	if (queue_sync_dir(w->q, QUEUE_INCOMING) == -1) {
+	if (queue_sync_dir(w->q, w->dest) == -1 || (w->dest != QUEUE_INCOMING
+	    && queue_sync_dir(w->q, QUEUE_INCOMING) == -1)) {
 		/* the name may not be on disk: not acknowledged, so take the
 		 * message back rather than leave a duplicate for a retry */
 		*err_out = sys_err(w, "fsync incoming/ for");
-		unlinkat(dfd, w->id, 0);
+		unlinkat(w->q->dirfd[w->dest], w->id, 0);
 		close(w->fd);
 		buf_free(&w->wbuf);
 		free(w);

@@ -56,6 +56,20 @@ int queue_writer_write(struct queue_writer *w, const void *p, size_t len,
  * envelope, I/O error, the id taken). */
 int queue_writer_commit(struct queue_writer **wp, struct queue_env *env,
     const char **err_out);
+/* Read up to len message bytes at offset off (0: the first message
+ * byte) into p, whatever is still buffered included. The number read
+ * (0 at the end), or -1 with *err_out. */
+long long queue_writer_pread(struct queue_writer *w, uint64_t off, void *p,
+    size_t len, const char **err_out);
+/* A second writer for the same queue id (file ID.m.tmp, the same room
+ * for the envelope), for a changed copy of the message (milter edits):
+ * the caller writes the new bytes, then aborts w and commits the new
+ * one. NULL with *err_out. */
+struct queue_writer *queue_writer_new_version(struct queue_writer *w,
+    const char **err_out);
+/* Commit into directory d instead of incoming/ (QUEUE_HOLD: quarantine,
+ * the queue runner leaves it alone). */
+void queue_writer_set_dir(struct queue_writer *w, enum queue_dir d);
 /* Give up the message: remove the temp file, free the writer, clear *wp
  * (NULL-safe). */
 void queue_writer_abort(struct queue_writer **wp);

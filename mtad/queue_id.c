@@ -51,7 +51,8 @@ queue_name_classify(const char *name, char id_out[QUEUE_ID_MAX])
 		k = QUEUE_NAME_MESSAGE;
 	else if (strcmp(rest, ".state") == 0)
 		k = QUEUE_NAME_STATE;
-	else if (strcmp(rest, ".tmp") == 0 || strcmp(rest, ".r.tmp") == 0)
+	else if (strcmp(rest, ".tmp") == 0 || strcmp(rest, ".r.tmp") == 0 ||
+	    strcmp(rest, ".m.tmp") == 0)
 		k = QUEUE_NAME_TEMP;
 	else
 		return QUEUE_NAME_OTHER;

@@ -54,6 +54,8 @@ session_txn_reset(struct session *s)
 {
 	if (s->writer != NULL)
 		queue_writer_abort(&s->writer);
+	if (s->m->hooks.abort != NULL && s->hctx != NULL)
+		s->m->hooks.abort(s->hctx);
 	pool_free(&s->txn_pool);
 	s->txn_pool = pool_new_child(s->pool, "txn");
 	s->has_mail = false;
@@ -85,7 +87,7 @@ session_hook(struct session *s, mtad_hook_fn fn, struct mtad_hook_info *hi)
 
 	if (fn == NULL)
 		return false;
-	if (fn(s->m->hooks.ctx, hi, &r) == MTAD_HOOK_CONTINUE)
+	if (fn(s->hctx, hi, &r) == MTAD_HOOK_CONTINUE)
 		return false;
 	if (r.code < 200 || r.code > 599 || r.text == NULL) {
 		r.code = 451;
@@ -422,6 +424,8 @@ mtad_session(int fd, const struct server_conn *conn, void *ctx)
 	s.st = stream_new(fd);
 	s.dir = dir_client_new(&m->dcs);
 	s.data = smtp_data_new(&m->lim, SMTP_DATA_DOT);
+	s.hctx = m->hooks.session_start != NULL ? m->hooks.session_start(
+	    m->hooks.ctx, conn->listener, conn->session_id) : m->hooks.ctx;
 	session_txn_reset(&s);
 	log_info("event=connect client=%s port=%s listener=%s type=%s",
 	    conn->client_addr, conn->client_port, conn->listener,
@@ -458,6 +462,10 @@ out:
 	flush(&s);
 	if (s.writer != NULL)
 		queue_writer_abort(&s.writer);
+	if (m->hooks.abort != NULL && s.hctx != NULL)
+		m->hooks.abort(s.hctx);
+	if (m->hooks.session_end != NULL && s.hctx != NULL)
+		m->hooks.session_end(s.hctx);
 	buf_free(&s.bdat.headers);
 	saslsrv_free(&s.sasl);
 	smtp_data_free(&s.data);

@@ -112,6 +112,7 @@ writer_open(struct session *s)
 		return -1;
 	}
 	received(s, queue_writer_id(s->writer), r);
+	s->msg_start = r->len;
 	if (queue_writer_write(s->writer, r->data, r->len, &err) == -1) {
 		log_error("event=queue-error client=%s error=%s",
 		    s->conn->client_addr, err);
@@ -169,6 +170,7 @@ finish(struct session *s, struct session_feed *f)
 {
 	const struct smtp_error *e = smtp_data_error(s->data);
 	struct mtad_hook_info hi;
+	struct mtad_hook_edits edits;
 	struct queue_env env;
 	const char *err;
 	char qid[QUEUE_ID_MAX];
@@ -212,12 +214,32 @@ finish(struct session *s, struct session_feed *f)
 	hi.nrcpts = s->nrcpts;
 	hi.queue_id = qid;
 	hi.size = smtp_data_size(s->data);
+	memset(&edits, 0, sizeof(edits));
+	hi.writer = s->writer;
+	hi.msg_start = s->msg_start;
+	hi.pool = s->txn_pool;
+	hi.edits = &edits;
 	if (session_hook(s, s->m->hooks.eom, &hi)) {
+		buf_free(&edits.body);
 		queue_writer_abort(&s->writer);
 		session_txn_reset(s);
 		return;
 	}
 	envelope(s, &env);
+	if (session_edit_apply(s, &edits, &env, qid) == -1) {
+		queue_writer_abort(&s->writer);
+		session_txn_reset(s);
+		return;
+	}
+	if (edits.discard) {
+		/* a milter said discard: the client hears success */
+		queue_writer_abort(&s->writer);
+		session_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
+		log_info("event=discarded queue_id=%s from=<%s> client=%s",
+		    qid, s->sender, s->conn->client_addr);
+		session_txn_reset(s);
+		return;
+	}
 	if (queue_writer_commit(&s->writer, &env, &err) == -1) {
 		log_error("event=queue-error client=%s queue_id=%s error=%s",
 		    s->conn->client_addr, qid, err);
@@ -227,9 +249,17 @@ finish(struct session *s, struct session_feed *f)
 		return;
 	}
 	session_reply(s, 250, "2.0.0", "Ok: queued as %s", qid);
+	if (edits.quarantine != NULL) {
+		struct buf *esc = buf_new(256, 4096);
+
+		log_info("event=quarantined queue_id=%s dir=hold reason=\"%s\"",
+		    qid, log_escape(esc, edits.quarantine,
+		    strlen(edits.quarantine)));
+		buf_free(&esc);
+	}
 	log_info("event=accepted queue_id=%s from=<%s> size=%llu nrcpt=%zu"
-	    " client=%s auth=%s tls=%s", qid, s->sender,
-	    (unsigned long long)env.size, s->nrcpts, s->conn->client_addr,
+	    " client=%s auth=%s tls=%s", qid, env.sender,
+	    (unsigned long long)env.size, env.nrcpts, s->conn->client_addr,
 	    s->auth_user != NULL ? s->auth_user : "-",
 	    stream_is_tls(s->st) ? stream_tls_version(s->st) : "-");
 	session_txn_reset(s);

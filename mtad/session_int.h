@@ -20,6 +20,8 @@
 #include "directory/dir_sasl.h"
 #include "mtad/mtad.h"
 
+struct msg_headers;
+struct queue_env;
 struct saslsrv;
 struct smtp_data;
 struct stream;
@@ -69,6 +71,8 @@ struct session {
 	struct session_rcpt *rcpts;
 	size_t nrcpts, rcpts_cap;
 	struct queue_writer *writer;	/* BDAT in progress */
+	uint64_t msg_start;		/* first byte after our Received: */
+	void *hctx;			/* the hooks' ctx for this session */
 	struct session_feed bdat;	/* the BDAT message in progress */
 	uint8_t *chunk_in, *chunk_out;	/* BDAT read and decode buffers */
 };
@@ -93,6 +97,18 @@ bool session_sender_allowed(struct session *s, const char *sender);
 void session_auth_reset(struct session *s);
 void session_auth(struct session *s, const struct smtp_cmd *cmd);
 bool session_auth_allowed_plain(const struct session *s);
+
+/* End-of-message edits (session_edit.c): apply e to s->writer's message
+ * and to env (sender, recipients; hold/ for quarantine; no recipients
+ * left sets e->discard). Frees e->body. 0, or -1 after replying 451. */
+int session_edit_apply(struct session *s, struct mtad_hook_edits *e,
+    struct queue_env *env, const char *qid);
+/* The header block p (fields h, fields ending at block_end, before the
+ * blank line) with edits ed[ned] applied, appended to out (without the
+ * blank line). 0, or -1 past out's ceiling. */
+int session_edit_headers(const uint8_t *p, const struct msg_headers *h,
+    size_t block_end, const struct mtad_header_edit *ed, size_t ned,
+    struct buf *out);
 
 /* DATA and BDAT (session_data.c). */
 void session_data(struct session *s);
