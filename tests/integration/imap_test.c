@@ -1,0 +1,569 @@
+/*
+ * tests/integration/imap_test.c - accessd's IMAP server end to end: a
+ * real slapd with the sample tree (schema/samples/example.test.ldif), the
+ * built accessd with its lookup process, Python's imaplib as the client
+ * (tests/integration/imap_client.py) and smtplib.LMTP for deliveries.
+ *
+ * Each test starts its own accessd in a temporary directory (as nobody
+ * when the suite runs as root) and checks the server's real replies:
+ * every command, response code and limit of issue 6 that is done.
+ * Nothing is mocked.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "tests/integration/itest.h"
+#include "lib/banned.h"
+
+#define BASE "dc=example,dc=test"
+#define SENDER "sender@remote.example"
+
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libcriterion.so\n";
+}
+
+static struct itest_slapd *shared;
+static char *shared_dir;
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char *ldif = itest_srcpath("schema/samples/example.test.ldif");
+
+	(void)set;
+	shared_dir = itest_tmpdir("imap-test");
+	if (shared_dir != NULL && ldif != NULL)
+		shared = itest_slapd_start(shared_dir, ldif);
+	free(ldif);
+	if (shared != NULL) {
+		setenv("ADTEST_URI", shared->uri, 1);
+		setenv("ADTEST_SLAPD_DIR", shared->dir, 1);
+		setenv("ADTEST_BINDDN", shared->binddn, 1);
+		setenv("ADTEST_BINDPW", shared->bindpw, 1);
+	}
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *st)
+{
+	(void)st;
+	itest_slapd_stop(&shared);
+	itest_cleanup_dir(&shared_dir);
+}
+
+/* An accessd of a test. */
+struct ad {
+	char *dir;
+	char *conf;
+	char *log;
+	char *ca;
+	uint16_t lmtp, imap, imaps;
+	struct itest_proc *p;
+};
+
+/* What a failed assertion would leave running (each test is a process
+ * of its own, so these are per test). */
+static struct itest_proc *running;
+static char *running_dir;
+static struct itest_slapd *private_slapd;
+
+static void
+t_fini(void)
+{
+	itest_stop(&running, 2000);
+	itest_cleanup_dir(&running_dir);
+	itest_slapd_stop(&private_slapd);
+}
+
+TestSuite(imap, .fini = t_fini, .timeout = 90);
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert_not_null(v, "the shared slapd did not start (%s)", name);
+	return v;
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+static char *
+read_file(const char *path, size_t *len_out)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	size_t n = 0;
+
+	cr_assert_not_null(f, "%s", path);
+	p = malloc(1 << 20);
+	n = fread(p, 1, (1 << 20) - 1, f);
+	p[n] = '\0';
+	fclose(f);
+	*len_out = n;
+	return p;
+}
+
+static void
+own_by_nobody(const char *path)
+{
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+
+		cr_assert_not_null(pw);
+		cr_assert_eq(chown(path, pw->pw_uid, pw->pw_gid), 0);
+	}
+}
+
+/* Write the configuration (uri: the directory) and start accessd. */
+static void
+ad_start(struct ad *a, const char *uri, const char *accessd_extra,
+    const char *store_extra, const char *imap_extra)
+{
+	const char *sd = env("ADTEST_SLAPD_DIR");
+	char *text = NULL, *bin = NULL, *mail = NULL, *sock = NULL;
+	char *argv[] = { NULL, "-c", NULL, "-f", NULL };
+	uint16_t ports[3];
+	const char *user = geteuid() == 0 ? "nobody" : getpwuid(geteuid())->pw_name;
+
+	memset(a, 0, sizeof(*a));
+	a->dir = itest_tmpdir("accessd");
+	cr_assert_not_null(a->dir);
+	own_by_nobody(a->dir);
+	cr_assert_eq(itest_free_ports(ports, 3), 0);
+	a->lmtp = ports[0];
+	a->imap = ports[1];
+	a->imaps = ports[2];
+	cr_assert_geq(asprintf(&a->conf, "%s/tessera.conf", a->dir), 0);
+	cr_assert_geq(asprintf(&a->log, "%s/accessd.log", a->dir), 0);
+	cr_assert_geq(asprintf(&a->ca, "%s/tls/ca.crt", sd), 0);
+	cr_assert_geq(asprintf(&mail, "%s/mail", a->dir), 0);
+	cr_assert_eq(mkdir(mail, 0700), 0);
+	own_by_nobody(mail);
+	cr_assert_geq(asprintf(&text,
+	    "[global]\nrun_dir = %s\nuser = %s\ndirectory_user = %s\n"
+	    "log_level = debug\nshutdown_grace = 1s\n"
+	    "[tls]\ncertificate = %s/tls/server.crt\nkey = %s/tls/server.key\n"
+	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
+	    "connect_timeout = 1s\nop_timeout = 3s\n"
+	    "[lookup]\nquery_timeout = 5s\n"
+	    "[accessd]\nhostname = mail.example.test\n%s"
+	    "[accessd.store]\nmail_root = %s\n%s%s"
+	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
+	    "[accessd.listener.imap]\nport = %u\ntype = imap\n"
+	    "[accessd.listener.imaps]\nport = %u\ntype = imaps\n"
+	    "[accessd.imap]\n%s",
+	    a->dir, user, user, sd, sd, uri,
+	    accessd_extra != NULL ? accessd_extra : "", mail,
+	    store_extra != NULL && strstr(store_extra, "fsync") != NULL ? "" :
+	    "fsync = no\n", store_extra != NULL ? store_extra : "", a->lmtp, a->imap,
+	    a->imaps, imap_extra != NULL ? imap_extra : ""), 0);
+	write_file(a->conf, text, strlen(text));
+	free(text);
+	free(mail);
+	cr_assert_geq(asprintf(&bin, "%s/accessd/accessd",
+	    getenv("TESSERA_BUILDDIR") ? getenv("TESSERA_BUILDDIR") : "."), 0);
+	argv[0] = bin;
+	argv[2] = a->conf;
+	a->p = itest_start(argv, NULL, a->log);
+	free(bin);
+	cr_assert_not_null(a->p);
+	running = a->p;
+	running_dir = a->dir;
+	ITEST_ASSERT(itest_wait_listen_proc(a->p, "127.0.0.1", a->lmtp,
+	    10000) == 0, a->p, "accessd does not listen");
+	/* the lookup process starts beside the listeners: wait for it */
+	cr_assert_geq(asprintf(&sock, "%s/accessd-lookup.sock", a->dir), 0);
+	for (int i = 0; i < 500 && access(sock, F_OK) != 0; i++)
+		usleep(20 * 1000);
+	ITEST_ASSERT(access(sock, F_OK) == 0, a->p, "no lookup socket");
+	free(sock);
+}
+
+static void
+ad_stop(struct ad *a)
+{
+	int st;
+	size_t len;
+	char *log;
+
+	running = NULL;
+	running_dir = NULL;
+	st = a->p != NULL ? itest_stop(&a->p, 5000) : 0;
+	log = read_file(a->log, &len);
+
+	cr_expect_eq(st, 0, "accessd exit status %d", st);
+	/* sessions _exit: a sanitizer report of theirs is only in the log */
+	cr_expect_null(strstr(log, "Sanitizer"), "sanitizer report in %s",
+	    a->log);
+	cr_expect_null(strstr(log, "runtime error:"), "UBSan report in %s",
+	    a->log);
+	cr_expect_null(strstr(log, "child died"), "a child died: %s", log);
+	free(log);
+	itest_cleanup_dir(&a->dir);
+	free(a->conf);
+	free(a->log);
+	free(a->ca);
+}
+
+/* Run the client script; its output (caller frees). */
+static char *
+client(struct ad *a, char *const args[])
+{
+	char *argv[72];
+	char *script = itest_srcpath("tests/integration/imap_client.py");
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	size_t n = 0;
+	int rc;
+	char *res;
+
+	argv[n++] = "python3";
+	argv[n++] = script;
+	for (size_t i = 0; args[i] != NULL && n < 71; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	rc = itest_run(argv, NULL, out, 30000);
+	free(script);
+	res = strdup(buf_cstr(out));
+	buf_free(&out);
+	ITEST_ASSERT(rc == 0, a->p, "client failed (%d): %s", rc, res);
+	return res;
+}
+
+#define HAS(out, s, a) ITEST_ASSERT(strstr((out), (s)) != NULL, (a)->p, \
+	"expected \"%s\" in:\n%s", (s), (out))
+#define HASNT(out, s, a) ITEST_ASSERT(strstr((out), (s)) == NULL, (a)->p, \
+	"did not expect \"%s\" in:\n%s", (s), (out))
+
+static int
+ldap_modify(const char *ldif, const char *dir)
+{
+	char *file = NULL;
+	char *argv[] = { "ldapmodify", "-x", "-H", (char *)env("ADTEST_URI"),
+		"-D", (char *)env("ADTEST_BINDDN"), "-w",
+		(char *)env("ADTEST_BINDPW"), "-f", NULL, NULL };
+	struct buf *out = buf_new(256, 65536);
+	int rc;
+
+	cr_assert_geq(asprintf(&file, "%s/mod.ldif", dir), 0);
+	write_file(file, ldif, strlen(ldif));
+	argv[9] = file;
+	rc = itest_run(argv, NULL, out, 20000);
+	if (rc != 0)
+		fprintf(stderr, "ldapmodify: %s\n", buf_cstr(out));
+	buf_free(&out);
+	free(file);
+	return rc;
+}
+
+
+/* imap_client.py on port with ops (NULL-terminated). */
+static char *
+imap(struct ad *a, uint16_t port, char *const ops[])
+{
+	char p[8];
+	char *args[70] = { p, a->ca };
+	size_t n = 2;
+
+	snprintf(p, sizeof(p), "%u", port);
+	for (size_t i = 0; ops[i] != NULL && n < 69; i++)
+		args[n++] = ops[i];
+	args[n] = NULL;
+	return client(a, args);
+}
+
+#define IMAP(a, port, ...) imap((a), (port), (char *[]){ __VA_ARGS__, NULL })
+
+/* A file in the test's directory with text (path: caller frees). */
+static char *
+tfile(struct ad *a, const char *name, const char *text, size_t len)
+{
+	char *path = NULL;
+
+	cr_assert_geq(asprintf(&path, "%s/%s", a->dir, name), 0);
+	write_file(path, text, len);
+	return path;
+}
+
+static char *
+datafile(const char *name)
+{
+	char *rel = NULL, *p;
+
+	cr_assert_geq(asprintf(&rel, "tests/data/%s", name), 0);
+	p = itest_srcpath(rel);
+	free(rel);
+	return p;
+}
+
+static char *op(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A formatted op argument (leaked: a test is a short process). */
+static char *
+op(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&s, fmt, ap), 0);
+	va_end(ap);
+	return s;
+}
+
+#define PLAIN_OK "plaintext_loopback = yes\n"
+
+static const char MSG[] = "From: Sender <sender@remote.example>\r\n"
+	"To: alice@example.test\r\nSubject: hello imap\r\n"
+	"Date: Sat, 05 Dec 2026 10:00:00 +0000\r\n"
+	"Message-ID: <m1@remote.example>\r\n\r\nfirst line\r\nsecond line\r\n";
+
+Test(imap, capability_logindisabled_starttls_login)
+{
+	struct ad a;
+	char *out;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, NULL);
+	out = IMAP(&a, a.imap, "capa", "login:alice:demo", "starttls", "capa",
+	    "login:alice:wrong", "login:alice:demo", "capa", "logout");
+	HAS(out, "GREETING * OK [CAPABILITY IMAP4rev1", &a);
+	/* before TLS: STARTTLS and LOGINDISABLED, no plaintext mechanism */
+	HAS(out, "OP capa OK IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE "
+	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE QUOTA "
+	    "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STARTTLS LOGINDISABLED", &a);
+	HAS(out, "ERR login b'[PRIVACYREQUIRED] LOGIN is disabled", &a);
+	HAS(out, "OP starttls OK", &a);
+	/* after TLS: AUTH=PLAIN, no STARTTLS, no LOGINDISABLED */
+	HAS(out, "QUOTA=RES-MESSAGE AUTH=PLAIN AUTH=LOGIN", &a);
+	HAS(out, "ERR login b'[AUTHENTICATIONFAILED]", &a);
+	HAS(out, "OP login OK [CAPABILITY", &a);
+	HAS(out, "OP logout BYE", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+Test(imap, imaps_authenticate_plain_with_and_without_sasl_ir)
+{
+	struct ad a;
+	char *out;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, NULL);
+	/* \0alice\0demo, \0alice\0nope */
+	out = IMAP(&a, a.imaps, "tls", "capa",
+	    "raw:a1 AUTHENTICATE PLAIN AGFsaWNlAG5vcGU=",
+	    "raw:a2 AUTHENTICATE PLAIN AGFsaWNlAGRlbW8=", "raw:a3 NOOP",
+	    "raw:a4 AUTHENTICATE PLAIN =");
+	HAS(out, "AUTH=PLAIN", &a);
+	HASNT(out, "LOGINDISABLED", &a);
+	HASNT(out, "STARTTLS", &a);
+	HAS(out, "R a1 NO [AUTHENTICATIONFAILED]", &a);
+	HAS(out, "R a2 OK [CAPABILITY", &a);
+	HAS(out, "R a3 OK NOOP completed", &a);
+	HAS(out, "R a4 BAD Already logged in", &a);
+	free(out);
+	out = IMAP(&a, a.imaps, "tls", "plain:bob:demo", "select:INBOX");
+	HAS(out, "OP plain OK", &a);
+	HAS(out, "OP select OK", &a);
+	free(out);
+	/* the session ends after auth_failures_max failures */
+	out = IMAP(&a, a.imaps, "tls", "login:alice:x", "login:alice:y",
+	    "login:alice:z", "noop");
+	HAS(out, "Too many failed logins", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+Test(imap, state_and_syntax_errors)
+{
+	struct ad a;
+	char *out;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	out = IMAP(&a, a.imap, "raw:b1 SELECT INBOX", "raw:b2 FROB",
+	    "raw:b3 NOOP extra", "raw:b4 LOGIN \"alice\" \"unterminated",
+	    "raw:b5  NOOP", "raw:b6 LOGIN alice demo", "raw:b7 LOGIN a b",
+	    "raw:b8 FETCH 1 FLAGS", "raw:b9 UID NOOP", "raw:b10 SELECT \"INBOX",
+	    "raw:b11 NAMESPACE", "raw:b12 ID NIL", "raw:b13 ENABLE CONDSTORE",
+	    "raw:b14 SELECT INBOX", "raw:b15 FETCH 2 FLAGS",
+	    "raw:b16 FETCH 1:* (FLAGS", "raw:b17 LOGOUT");
+	HAS(out, "R b1 BAD Log in first", &a);
+	HAS(out, "R b2 BAD Unknown command", &a);
+	HAS(out, "R b3 BAD No arguments expected", &a);
+	HAS(out, "R b4 BAD Bad character in quoted string", &a);
+	HAS(out, "R b5 BAD Missing or bad command name", &a);
+	HAS(out, "R b6 OK [CAPABILITY", &a);
+	HAS(out, "R b7 BAD Already logged in", &a);
+	HAS(out, "R b8 BAD No mailbox selected", &a);
+	HAS(out, "R b9 BAD Unknown command", &a);
+	HAS(out, "R b10 BAD Bad character in quoted string", &a);
+	HAS(out, "R * NAMESPACE ((\"\" \"/\")) NIL NIL", &a);
+	HAS(out, "R * ID (\"name\" \"tessera\"", &a);
+	HAS(out, "R * ENABLED", &a);
+	HAS(out, "R b14 OK [READ-WRITE] SELECT completed", &a);
+	HAS(out, "R b15 BAD Message sequence number out of range", &a);
+	HAS(out, "R b16 BAD Missing )", &a);
+	HAS(out, "R * BYE Logging out", &a);
+	HAS(out, "R b17 OK LOGOUT completed", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+Test(imap, mailbox_commands_and_codes)
+{
+	struct ad a;
+	char *out, *msg;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	msg = tfile(&a, "m.eml", MSG, strlen(MSG));
+	out = IMAP(&a, a.imap, "login:alice:demo", "list::*",
+	    "create:Work/2026", "create:Work/2026", "list::Work/%",
+	    "list::%", "list::", "subscribe:Work/2026", "lsub::*",
+	    "status:Work/2026:(MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)",
+	    op("append:Nope::%s", msg), op("append:Work/2026:(\\Seen):%s", msg),
+	    "status:Work/2026:(MESSAGES UNSEEN)",
+	    "rename:Work/2026:Archive2026", "rename:Nope:Other",
+	    "rename:Archive2026:Sent", "examine:Archive2026",
+	    "delete:Archive2026", "delete:Archive2026", "select:Archive2026",
+	    "delete:INBOX", "create:inbox", "unsubscribe:Work/2026",
+	    "create:R&AOk-sum&AOk-", "list::R*", "raw:c1 STATUS INBOX (FOO)",
+	    "getquotaroot:INBOX");
+	HAS(out, "OP list OK (\\HasNoChildren \\Subscribed) \"/\" \"INBOX\"", &a);
+	HAS(out, "(\\HasNoChildren \\Sent \\Subscribed) \"/\" \"Sent\"", &a);
+	HAS(out, "(\\HasNoChildren \\Trash \\Subscribed) \"/\" \"Trash\"", &a);
+	HAS(out, "OP create OK", &a);
+	HAS(out, "OP create NO [ALREADYEXISTS]", &a);
+	HAS(out, "OP list OK (\\HasNoChildren) \"/\" \"Work/2026\"\n", &a);
+	HAS(out, "(\\HasChildren) \"/\" \"Work\"\n", &a);
+	HAS(out, "OP list OK (\\Noselect) \"/\" \"\"", &a);
+	HAS(out, "(\\HasNoChildren \\Trash) \"/\" \"Trash\" | (\\HasNoChildren) \"/\" \"Work/2026\"\n", &a);
+	HAS(out, "OP status OK \"Work/2026\" (MESSAGES 0 UIDNEXT 1 UIDVALIDITY", &a);
+	HAS(out, "OP append NO [TRYCREATE] No such mailbox", &a);
+	HAS(out, "OP append OK [APPENDUID", &a);
+	HAS(out, "OP status OK \"Work/2026\" (MESSAGES 1 UNSEEN 0)", &a);
+	HAS(out, "OP rename NO [NONEXISTENT]", &a);
+	HAS(out, "OP rename NO [ALREADYEXISTS]", &a);
+	HAS(out, "OP examine OK 1", &a);
+	HAS(out, "* READ-ONLY ", &a);
+	HAS(out, "OP delete NO [NONEXISTENT]", &a);
+	HAS(out, "OP select NO [NONEXISTENT]", &a);
+	HAS(out, "OP delete NO [CANNOT] INBOX cannot be deleted", &a);
+	HAS(out, "OP create NO [ALREADYEXISTS]", &a);
+	HAS(out, "OP unsubscribe OK", &a);
+	/* modified UTF-7 in and out: "Résumé" */
+	HAS(out, "OP list OK (\\HasNoChildren) \"/\" \"R&AOk-sum&AOk-\"", &a);
+	HAS(out, "R c1 BAD Unknown status item", &a);
+	HAS(out, "OP getquotaroot OK [b'\"INBOX\" \"\"'] | [b'\"\" (STORAGE 0 51200)']", &a);
+	free(out);
+	free(msg);
+	ad_stop(&a);
+}
+
+Test(imap, fetch_items_sections_and_seen)
+{
+	struct ad a;
+	char *out, *nested = datafile("nested-rfc822.eml");
+	char *alt = datafile("alternative.eml");
+	char *broken = datafile("missing-end.eml");
+	char *wrong = datafile("wrong-boundary.eml");
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	out = IMAP(&a, a.imap, "login:alice:demo",
+	    op("append:INBOX::%s", nested), op("append:INBOX::%s", alt),
+	    op("append:INBOX::%s", broken), op("append:INBOX::%s", wrong),
+	    "select:INBOX", "fetch:1:(FLAGS RFC822.SIZE UID)",
+	    "fetch:1:BODYSTRUCTURE", "fetch:1:(BODY.PEEK[2.1] BODY.PEEK[2.HEADER.FIELDS (SUBJECT)])",
+	    "fetch:1:(BODY.PEEK[HEADER.FIELDS (Subject To)])",
+	    "fetch:1:(BODY.PEEK[HEADER.FIELDS.NOT (Subject To From Content-Type)])",
+	    "fetch:1:(BODY.PEEK[]<0.4> BODY.PEEK[1.MIME])",
+	    "fetch:1:(FLAGS)", "fetch:1:(BODY[TEXT]<2.3>)", "fetch:1:FLAGS",
+	    "fetch:2:(ENVELOPE)", "fetch:3:(BODYSTRUCTURE BODY)",
+	    "fetch:4:(BODYSTRUCTURE BODY[1])", "fetch:2:FAST",
+	    "fetch:2:RFC822.HEADER", "fetch:2:FLAGS", "fetch:2:RFC822",
+	    "uidfetch:3:(FLAGS)", "fetch:1:(BODY[9.9])",
+	    "raw:f1 FETCH 1 (BODY[HEADER.FIELDS])", "raw:f2 FETCH 1 FROB",
+	    "examine:INBOX", "fetch:3:BODY[]", "fetch:3:FLAGS");
+	HAS(out, "OP fetch OK 1 (FLAGS () RFC822.SIZE 4", &a);
+	HAS(out, "\"MESSAGE\" \"RFC822\"", &a);
+	HAS(out, "BODY[2.1] {2} hi |", &a);
+	HAS(out, "BODY[2.HEADER.FIELDS (\"SUBJECT\")] {18} Subject: inner\r\n\r\n", &a);
+	HAS(out, "BODY[HEADER.FIELDS (\"Subject\" \"To\")] {35} To: b@example.com\r\n"
+	    "Subject: fwd\r\n\r\n", &a);
+	HAS(out, "HEADER.FIELDS.NOT (\"Subject\" \"To\" \"From\" \"Content-Type\")] "
+	    "{2} \r\n", &a);
+	HAS(out, "BODY[]<0> {4} From", &a);
+	HAS(out, "BODY[1.MIME] {46} Content-Type: text/plain; charset=us-ascii\r\n\r\n", &a);
+	/* PEEK left \Seen alone, BODY[TEXT] set it and said so */
+	HAS(out, "OP fetch OK 1 (FLAGS ())", &a);
+	HAS(out, "BODY[TEXT]<2> {3} out |  FLAGS (\\Seen))\n", &a);
+	HAS(out, "OP fetch OK 1 (FLAGS (\\Seen))", &a);
+	HAS(out, "OP fetch OK 2 (ENVELOPE (", &a);
+	HAS(out, "OP fetch OK 3 (BODYSTRUCTURE (", &a);
+	HAS(out, "OP fetch OK 4 (BODYSTRUCTURE ", &a);
+	HAS(out, "OP fetch OK 2 (FLAGS () INTERNALDATE \"", &a);
+	HAS(out, "OP fetch OK 2 (FLAGS ())", &a);
+	HAS(out, "2 (RFC822 {", &a);
+	HAS(out, "FLAGS (\\Seen))", &a);
+	HAS(out, "OP uidfetch OK 3 (UID 3 FLAGS ())", &a);
+	HAS(out, "OP fetch OK 1 (BODY[9.9] {0}  | )", &a);
+	HAS(out, "R f1 BAD Bad fetch item", &a);
+	HAS(out, "R f2 BAD Bad fetch item", &a);
+	/* EXAMINE: BODY[] does not set \Seen */
+	HAS(out, "OP fetch OK 3 (FLAGS ())", &a);
+	free(out);
+	free(nested);
+	free(alt);
+	free(broken);
+	free(wrong);
+	ad_stop(&a);
+}
+
+Test(imap, quota_overquota_and_getquota)
+{
+	struct ad a;
+	char *out, *msg, big[3000];
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "Subject: big\r\n\r\n", 16);
+	for (size_t i = 100; i < sizeof(big); i += 100)
+		memcpy(big + i - 2, "\r\n", 2);
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	cr_assert_eq(ldap_modify("dn: uid=bob,ou=people," BASE "\n"
+	    "changetype: modify\nreplace: tesseraMailQuotaBytes\n"
+	    "tesseraMailQuotaBytes: 4096\n", a.dir), 0);
+	msg = tfile(&a, "big.eml", big, sizeof(big));
+	out = IMAP(&a, a.imap, "login:bob:demo", op("append:INBOX::%s", msg),
+	    op("append:INBOX::%s", msg), "getquotaroot:INBOX",
+	    "raw:q1 GETQUOTA \"\"", "raw:q2 GETQUOTA other",
+	    "raw:q3 APPEND INBOX {3000}", "select:INBOX", "copy:1:Trash");
+	HAS(out, "OP append OK [APPENDUID", &a);
+	HAS(out, "OP append NO [OVERQUOTA] Message refused", &a);
+	HAS(out, "* QUOTA \"\" (STORAGE 3 4)", &a);
+	HAS(out, "R * QUOTA \"\" (STORAGE 3 4)", &a);
+	HAS(out, "R q2 NO [NONEXISTENT]", &a);
+	/* refused before the literal is sent */
+	HAS(out, "R q3 NO [OVERQUOTA] Message refused", &a);
+	HAS(out, "OP copy NO [OVERQUOTA]", &a);
+	free(out);
+	free(msg);
+	ad_stop(&a);
+}
