@@ -23,6 +23,7 @@
 #                    given), print what arrives within SECS, DONE
 #   lmtp:PORT:RCPT   deliver one small message by LMTP
 #   sleep:SECS
+# A '~' in an argument stands for ':' (sequence sets, 1~*).
 # Only talks to 127.0.0.1. Output is data for the test to check.
 import imaplib
 import smtplib
@@ -120,7 +121,7 @@ def run(port, cafile, ops):
     conns['1'] = cur
     print('GREETING %s' % cur.welcome.decode())
     for op in ops:
-        a = op.split(':')
+        a = [x.replace('~', ':') for x in op.split(':')]
         try:
             if a[0] == 'open':
                 cur = imaplib.IMAP4('127.0.0.1', int(port))
@@ -178,9 +179,11 @@ def run(port, cafile, ops):
             elif a[0] == 'move':
                 show('move', cur._simple_command('MOVE', a[1], a[2]))
             elif a[0] == 'search':
-                show('search', cur.search(None, ':'.join(a[1:])))
+                show('search %s' % ':'.join(a[1:]),
+                     cur.search(None, ':'.join(a[1:])))
             elif a[0] == 'uidsearch':
-                show('uidsearch', cur.uid('SEARCH', ':'.join(a[1:])))
+                show('uidsearch %s' % ':'.join(a[1:]),
+                     cur.uid('SEARCH', ':'.join(a[1:])))
             elif a[0] == 'getquotaroot':
                 show('getquotaroot', cur.getquotaroot(a[1]))
             elif a[0] == 'namespace':

@@ -567,3 +567,121 @@ Test(imap, quota_overquota_and_getquota)
 	free(msg);
 	ad_stop(&a);
 }
+
+Test(imap, store_expunge_copy_move_uidplus)
+{
+	struct ad a;
+	char *out, *msg;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	msg = tfile(&a, "m.eml", MSG, strlen(MSG));
+	out = IMAP(&a, a.imap, "login:alice:demo", op("append:INBOX::%s", msg),
+	    op("append:INBOX::%s", msg), op("append:INBOX::%s", msg),
+	    op("append:INBOX::%s", msg), "select:INBOX",
+	    "store:1:+FLAGS:(\\Flagged $Work)", "store:2:+FLAGS.SILENT:\\Seen",
+	    "store:1:-FLAGS:($Work)", "uidstore:3:FLAGS:(\\Answered Foo)",
+	    "fetch:1~4:FLAGS", "raw:s1 STORE 1 +FLAGS (\\Recent)",
+	    "raw:s2 STORE 1 BOGUS (\\Seen)", "copy:1~2:Trash",
+	    "uidcopy:4:Nope", "move:3:Archive", "raw:s3 UID MOVE 2 Junk",
+	    "store:1:+FLAGS:\\Deleted", "raw:s4 UID EXPUNGE 2",
+	    "raw:s5 EXPUNGE", "fetch:1~*:(UID FLAGS)", "status:Trash:(MESSAGES)",
+	    "status:Archive:(MESSAGES)", "status:Junk:(MESSAGES)",
+	    "examine:Trash", "raw:s6 STORE 1 +FLAGS \\Seen", "raw:s7 EXPUNGE",
+	    "raw:s8 UNSELECT", "select:Trash", "store:1:+FLAGS:\\Deleted",
+	    "close", "status:Trash:(MESSAGES)");
+	HAS(out, "OP store OK 1 (FLAGS (\\Flagged $Work))", &a);
+	HAS(out, "OP store OK \n", &a);	/* .SILENT: no FETCH */
+	HAS(out, "OP store OK 1 (FLAGS (\\Flagged))", &a);
+	HAS(out, "OP uidstore OK 3 (FLAGS (\\Answered Foo) UID 3)", &a);
+	HAS(out, "OP fetch OK 1 (FLAGS (\\Flagged)) | 2 (FLAGS (\\Seen)) | "
+	    "3 (FLAGS (\\Answered Foo)) | 4 (FLAGS ())", &a);
+	HAS(out, "R s1 BAD Bad flags", &a);
+	HAS(out, "R s2 BAD Unknown STORE item", &a);
+	HAS(out, "OP copy OK [COPYUID", &a);
+	HAS(out, " 1:2 1:2] COPY completed", &a);
+	HAS(out, "OP uidcopy NO [TRYCREATE]", &a);
+	/* MOVE: COPYUID in an untagged OK, then the EXPUNGE */
+	HAS(out, "* OK [COPYUID", &a);
+	HAS(out, "OP move OK MOVE completed", &a);
+	HAS(out, "* EXPUNGE 3", &a);
+	HAS(out, "R * 2 EXPUNGE\nR s3 OK UID MOVE completed", &a);
+	/* UID EXPUNGE 2 leaves message 1 (\Deleted, UID 1) alone */
+	HAS(out, "R s4 OK UID EXPUNGE completed", &a);
+	HAS(out, "R * 1 EXPUNGE\nR s5 OK EXPUNGE completed", &a);
+	HAS(out, "OP fetch OK 1 (UID 4 FLAGS ())", &a);
+	HAS(out, "OP status OK \"Trash\" (MESSAGES 2)", &a);
+	HAS(out, "OP status OK \"Archive\" (MESSAGES 1)", &a);
+	HAS(out, "OP status OK \"Junk\" (MESSAGES 1)", &a);
+	HAS(out, "R s6 NO [READ-ONLY]", &a);
+	HAS(out, "R s7 NO [READ-ONLY]", &a);
+	HAS(out, "R s8 OK UNSELECT completed", &a);
+	HAS(out, "OP close OK CLOSE completed", &a);
+	HAS(out, "OP status OK \"Trash\" (MESSAGES 1)", &a);
+	free(out);
+	free(msg);
+	ad_stop(&a);
+}
+
+Test(imap, search_keys)
+{
+	struct ad a;
+	char *out, *m1, *m2, *alt = datafile("alternative.eml");
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	m1 = tfile(&a, "m1.eml", MSG, strlen(MSG));
+	m2 = tfile(&a, "m2.eml", "From: bob@example.test\r\nTo: carol@x.test\r\n"
+	    "Subject: budget\r\nDate: Mon, 01 Jun 2020 08:00:00 +0000\r\n\r\n"
+	    "numbers inside\r\n", 116);
+	out = IMAP(&a, a.imap, "login:alice:demo", op("append:INBOX::%s", m1),
+	    op("append:INBOX:(\\Seen \\Flagged):%s", m2),
+	    op("append:INBOX::%s", alt), "select:INBOX",
+	    "search:ALL", "search:SUBJECT budget", "search:FROM BOB",
+	    "search:OR SEEN SUBJECT hello", "search:NOT SEEN",
+	    "search:(FLAGGED SEEN)", "search:BODY inside",
+	    "search:TEXT budget", "search:HEADER Message-ID m1@remote",
+	    "raw:x0 SEARCH CHARSET UTF-8 SUBJECT {5}\\nCaf\xc3\xa9", "search:SENTBEFORE 1-Jan-2021",
+	    "search:SENTSINCE 1-Jan-2021", "search:LARGER 150",
+	    "search:SMALLER 150", "search:2~*", "uidsearch:UID 2~3 UNFLAGGED",
+	    "search:CHARSET UTF-8 BODY Hello", "search:TO carol",
+	    "search:SINCE 1-Jan-2000 UNDELETED", "search:ON 1-Jan-2000",
+	    "search:KEYWORD $Work", "search:UNKEYWORD $Work",
+	    "search:NOT NOT NOT SEEN", "search:OR OR SEEN FLAGGED DRAFT",
+	    "raw:x1 SEARCH CHARSET KOI8-R ALL", "raw:x2 SEARCH FROB",
+	    "raw:x3 SEARCH SINCE 40-Foo-2000", "raw:x4 SEARCH",
+	    "raw:x5 SEARCH ((((((((((((((((((ALL))))))))))))))))))",
+	    "raw:x6 SEARCH NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT NOT "
+	    "NOT NOT NOT NOT NOT ALL");
+	HAS(out, "OP search ALL OK 1 2 3\n", &a);
+	HAS(out, "OP search SUBJECT budget OK 2\n", &a);
+	HAS(out, "OP search FROM BOB OK 2\n", &a);
+	HAS(out, "OP search OR SEEN SUBJECT hello OK 1 2\n", &a);
+	HAS(out, "OP search NOT SEEN OK 1 3\n", &a);
+	HAS(out, "OP search (FLAGGED SEEN) OK 2\n", &a);
+	HAS(out, "OP search BODY inside OK 2\n", &a);
+	HAS(out, "OP search TEXT budget OK 2\n", &a);
+	HAS(out, "OP search HEADER Message-ID m1@remote OK 1\n", &a);
+	HAS(out, "R * SEARCH 3\nR x0 OK SEARCH completed", &a);
+	HAS(out, "OP search SENTBEFORE 1-Jan-2021 OK 2\n", &a);
+	HAS(out, "OP search SENTSINCE 1-Jan-2021 OK 1 3\n", &a);
+	HAS(out, "OP search 2:* OK 2 3\n", &a);
+	HAS(out, "OP uidsearch UID 2:3 UNFLAGGED OK 3\n", &a);
+	HAS(out, "OP search CHARSET UTF-8 BODY Hello OK 3\n", &a);
+	HAS(out, "OP search TO carol OK 2 3\n", &a);
+	HAS(out, "OP search SINCE 1-Jan-2000 UNDELETED OK 1 2 3\n", &a);
+	HAS(out, "OP search ON 1-Jan-2000 OK \n", &a);
+	HAS(out, "OP search KEYWORD $Work OK \n", &a);
+	HAS(out, "OP search UNKEYWORD $Work OK 1 2 3\n", &a);
+	HAS(out, "OP search NOT NOT NOT SEEN OK 1 3\n", &a);
+	HAS(out, "OP search OR OR SEEN FLAGGED DRAFT OK 2\n", &a);
+	HAS(out, "R x1 NO [BADCHARSET (UTF-8 US-ASCII)]", &a);
+	HAS(out, "R x2 BAD Unknown search key", &a);
+	HAS(out, "R x3 BAD Bad date", &a);
+	HAS(out, "R x4 BAD SEARCH needs a key", &a);
+	HAS(out, "R x5 BAD [LIMIT] Too deeply nested", &a);
+	HAS(out, "R x6 BAD [LIMIT] Search keys nested too deeply", &a);
+	free(out);
+	free(m1);
+	free(m2);
+	free(alt);
+	ad_stop(&a);
+}
