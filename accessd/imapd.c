@@ -623,8 +623,11 @@ dispatch(struct imapd *d, struct imap_cmd *c)
 			imapd_tagged(d, c->tag, "BAD", "No mailbox selected");
 		return;
 	}
-	/* the untagged updates come before the tagged reply; handlers that
-	 * reply themselves announce first (imapd_announce is idempotent) */
+	/* what others changed is reported before this command's own
+	 * replies, so they describe the current state (and again before
+	 * the tagged reply, by imapd_done) */
+	if (d->f != NULL)
+		imapd_announce(d, !def->no_expunge);
 	def->fn(d, c);
 }
 

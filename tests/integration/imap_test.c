@@ -685,3 +685,143 @@ Test(imap, search_keys)
 	free(alt);
 	ad_stop(&a);
 }
+
+Test(imap, concurrent_sessions_see_changes_in_rfc_order)
+{
+	struct ad a;
+	char *out, *msg;
+	char lmtp_op[64];
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	msg = tfile(&a, "m.eml", MSG, strlen(MSG));
+	snprintf(lmtp_op, sizeof(lmtp_op), "lmtp:%u:alice@example.test",
+	    a.lmtp);
+	out = IMAP(&a, a.imap, "login:alice:demo", op("append:INBOX::%s", msg),
+	    op("append:INBOX::%s", msg), op("append:INBOX::%s", msg),
+	    "select:INBOX",
+	    "open:2", "login:alice:demo", "select:INBOX",
+	    "store:1:+FLAGS:\\Flagged", "store:2:+FLAGS:\\Deleted", "expunge",
+	    op("append:INBOX::%s", msg), lmtp_op,
+	    "use:1", "raw:c1 FETCH 1:3 (FLAGS)", "raw:c2 STORE 3 +FLAGS \\Seen",
+	    "raw:c3 SEARCH ALL", "raw:c4 NOOP", "raw:c5 FETCH 1:* UID",
+	    "use:2", "raw:d1 NOOP");
+	/* session 1 during FETCH/STORE/SEARCH: new messages and flags, no
+	 * EXPUNGE; numbering unchanged (message 2 is still there) */
+	HAS(out, "R * 5 EXISTS\nR * 2 RECENT\nR * 1 FETCH (UID 1 FLAGS "
+	    "(\\Flagged))\nR * 1 FETCH (FLAGS (\\Flagged))\n"
+	    "R * 3 FETCH (FLAGS ())\nR c1 NO [EXPUNGEISSUED]", &a);
+	HAS(out, "R * 3 FETCH (FLAGS (\\Seen))\nR c2 OK STORE completed", &a);
+	HAS(out, "R * SEARCH 1 3 4 5\nR c3 OK SEARCH completed", &a);
+	/* then NOOP: the EXPUNGE, in order, before the tagged reply */
+	HAS(out, "R * 2 EXPUNGE\nR c4 OK NOOP completed", &a);
+	HAS(out, "R * 1 FETCH (UID 1)\nR * 2 FETCH (UID 3)\nR * 3 FETCH (UID 4)\n"
+	    "R * 4 FETCH (UID 5)\nR c5 OK FETCH completed", &a);
+	/* session 2 hears of session 1's \Seen */
+	HAS(out, "R * 2 FETCH (UID 3 FLAGS (\\Seen))\nR d1 OK NOOP completed", &a);
+	free(out);
+	free(msg);
+	ad_stop(&a);
+}
+
+Test(imap, idle_woken_by_lmtp_delivery_and_idle_timeout)
+{
+	struct ad a;
+	char *out, idle_op[80];
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK
+	    "idle_timeout = 3s\n");
+	snprintf(idle_op, sizeof(idle_op), "idle:10:%u:bob@example.test",
+	    a.lmtp);
+	out = IMAP(&a, a.imap, "login:bob:demo", "select:INBOX", idle_op,
+	    "raw:i2 IDLE", "sleep:4", "noop");
+	HAS(out, "R + idling", &a);
+	HAS(out, "LMTP delivered\nR * 1 EXISTS", &a);
+	HAS(out, "R I1 OK IDLE terminated", &a);
+	/* an IDLE longer than idle_timeout ends the session */
+	HAS(out, "R * BYE Autologout; idle for too long", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+Test(imap, limits_crossed)
+{
+	struct ad a;
+	char *out, *line, *big;
+	char lit[2100];
+
+	ad_start(&a, env("ADTEST_URI"), NULL, "message_size_max = 1k\n",
+	    PLAIN_OK "line_max = 1k\nliteral_max = 1k\ncommand_max = 4k\n"
+	    "depth_max = 3\nargs_max = 16\nranges_max = 16\n"
+	    "search_keys_max = 4\nlogin_timeout = 1s\n");
+	memset(lit, 'x', sizeof(lit));
+	lit[sizeof(lit) - 1] = '\0';
+	/* a line of exactly 1024 bytes with its CRLF, then one longer */
+	line = op("raw:l1 ID (\"%.1012s\")", lit);
+	big = op("raw:l2 ID (\"%.1013s\")", lit);
+	out = IMAP(&a, a.imap, "login:alice:demo", line,
+	    op("raw:l3 ID (\"a\" {1024}\\n%.1024s)", lit), "raw:l4 ID ({1025}",
+	    "raw:l5 APPEND INBOX {1025}", op("raw:l6 APPEND INBOX {1024}\\nSubject: x\\n\\n%.1010s", lit),
+	    "raw:l7 ID (((1)))", "raw:l8 ID ((((1))))",
+	    "raw:l9 ID (1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)",
+	    "raw:l10 ID (1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)",
+	    "select:INBOX",
+	    "raw:l11 FETCH 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 FLAGS",
+	    "raw:l12 FETCH 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 FLAGS",
+	    "raw:l13 SEARCH SEEN SEEN SEEN", "raw:l14 SEARCH SEEN SEEN SEEN SEEN",
+	    big, "noop");
+	HAS(out, "R l1 OK ID completed", &a);
+	HAS(out, "R + Ready for literal data\nR * ID", &a);
+	HAS(out, "R l3 OK ID completed", &a);
+	HAS(out, "R l4 BAD [LIMIT] Literal too large", &a);
+	HAS(out, "R l5 NO [TOOBIG] Message refused", &a);
+	HAS(out, "R l6 OK [APPENDUID", &a);
+	HAS(out, "R l7 OK ID completed", &a);
+	HAS(out, "R l8 BAD [LIMIT] Too deeply nested", &a);
+	HAS(out, "R l9 OK ID completed", &a);
+	HAS(out, "R l10 BAD [LIMIT] Too many arguments", &a);
+	HAS(out, "R l11 OK FETCH completed", &a);
+	HAS(out, "R l12 BAD Bad sequence set", &a);
+	HAS(out, "R l13 OK SEARCH completed", &a);
+	HAS(out, "R l14 BAD [LIMIT] Too many search keys", &a);
+	HAS(out, "R * BYE [LIMIT] Line too long", &a);
+	free(out);
+	/* a non-synchronizing literal over the limit ends the session */
+	out = IMAP(&a, a.imap, "login:alice:demo", "raw:n1 ID ({1025+}",
+	    "noop");
+	HAS(out, "R n1 BAD [LIMIT] Literal too large\n", &a);
+	HAS(out, "Cannot skip a literal that large", &a);
+	free(out);
+	/* a client silent for login_timeout before logging in */
+	out = IMAP(&a, a.imap, "sleep:2", "noop");
+	HAS(out, "Autologout", &a);
+	free(out);
+	free(line);
+	free(big);
+	ad_stop(&a);
+}
+
+Test(imap, directory_down_is_unavailable)
+{
+	struct ad a;
+	char *dir = itest_tmpdir("imap-down");
+	char *ldif = itest_srcpath("schema/samples/example.test.ldif");
+	struct itest_slapd *s;
+	char *out;
+
+	s = private_slapd = itest_slapd_start(dir, ldif);
+	cr_assert_not_null(s);
+	ad_start(&a, s->uri, NULL, NULL, PLAIN_OK);
+	out = IMAP(&a, a.imap, "login:alice:demo", "logout");
+	HAS(out, "OP login OK", &a);
+	free(out);
+	cr_assert_eq(itest_slapd_halt(s), 0);
+	out = IMAP(&a, a.imap, "login:bob:demo",
+	    "raw:u1 AUTHENTICATE PLAIN AGFsaWNlAGRlbW8=");
+	HAS(out, "ERR login b'[UNAVAILABLE] Directory unavailable", &a);
+	HAS(out, "R u1 NO [UNAVAILABLE]", &a);
+	free(out);
+	ad_stop(&a);
+	itest_slapd_stop(&private_slapd);
+	itest_cleanup_dir(&dir);
+	free(ldif);
+}
