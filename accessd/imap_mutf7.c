@@ -103,6 +103,8 @@ decode_run(const char *in, size_t len, struct buf *out)
 int
 imap_mutf7_decode(const char *in, size_t len, struct buf *out)
 {
+	size_t run_end = (size_t)-1;	/* index of the last run's '-' */
+
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
 
@@ -123,9 +125,15 @@ imap_mutf7_decode(const char *in, size_t len, struct buf *out)
 			if (j == i + 1) {
 				if (buf_append_byte(out, '&') == -1)
 					return -1;
-			} else if (decode_run(in + i + 1, j - i - 1, out) ==
-			    -1) {
-				return -1;
+			} else {
+				/* "&AOk-&AOk-" is the non-canonical form of
+				 * "&AOkA6Q-": one name, one spelling */
+				if (run_end != (size_t)-1 && run_end + 1 == i)
+					return -1;
+				if (decode_run(in + i + 1, j - i - 1, out) ==
+				    -1)
+					return -1;
+				run_end = j;
 			}
 			i = j;
 		}
