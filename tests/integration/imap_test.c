@@ -825,3 +825,88 @@ Test(imap, directory_down_is_unavailable)
 	itest_cleanup_dir(&dir);
 	free(ldif);
 }
+
+/* Run mbsync (Debian's isync) with config conf; its output (caller frees). */
+static char *
+mbsync(struct ad *a, const char *conf)
+{
+	char *argv[] = { "mbsync", "-V", "-c", (char *)conf, "-a", NULL };
+	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
+	int rc = itest_run(argv, NULL, out, 60000);
+	char *res = strdup(buf_cstr(out));
+
+	buf_free(&out);
+	ITEST_ASSERT(rc == 0, a->p, "mbsync failed (%d): %s", rc, res);
+	return res;
+}
+
+/* The one file in dir (a Maildir cur/ or new/), or NULL. */
+static char *
+only_file(const char *dir)
+{
+	char *cmd = op("ls -1 %s 2>/dev/null | head -n 1", dir);
+	FILE *f = popen(cmd, "r");
+	char line[1024] = "";
+
+	cr_assert_not_null(f);
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	pclose(f);
+	free(cmd);
+	line[strcspn(line, "\n")] = '\0';
+	return line[0] != '\0' ? op("%s/%s", dir, line) : NULL;
+}
+
+Test(imap, mbsync_pulls_changes_flags_and_moves_pushes_back, .timeout = 150)
+{
+	struct ad a;
+	char *out, *conf, *local, *text, lmtp_op[64], *f1, *f2, *to;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, NULL);
+	snprintf(lmtp_op, sizeof(lmtp_op), "lmtp:%u:alice@example.test",
+	    a.lmtp);
+	out = IMAP(&a, a.imaps, "tls", lmtp_op, lmtp_op);
+	free(out);
+	local = op("%s/local", a.dir);
+	cr_assert_eq(mkdir(local, 0700), 0);
+	text = op("IMAPAccount acc\nHost localhost\nPort %u\nUser alice\n"
+	    "Pass demo\nSSLType IMAPS\nCertificateFile %s\n"
+	    "AuthMechs PLAIN\n\nIMAPStore far\nAccount acc\n\n"
+	    "MaildirStore near\nPath %s/\nInbox %s/INBOX\nSubFolders Verbatim\n\n"
+	    "Channel ch\nFar :far:\nNear :near:\nPatterns INBOX Archive\n"
+	    "Create Both\nExpunge Both\nSync All\nSyncState *\n",
+	    a.imaps, a.ca, local, local);
+	conf = tfile(&a, "mbsyncrc", text, strlen(text));
+	out = mbsync(&a, conf);
+	free(out);
+	/* pulled: two messages in the local INBOX */
+	f1 = only_file(op("%s/INBOX/new", local));
+	if (f1 == NULL)
+		f1 = only_file(op("%s/INBOX/cur", local));
+	cr_assert_not_null(f1, "mbsync pulled nothing");
+	/* locally: read one (flag S) and move it to Archive */
+	to = op("%s/Archive/cur/moved:2,S", local);
+	cr_assert_eq(rename(f1, to), 0, "rename %s %s", f1, to);
+	f2 = only_file(op("%s/INBOX/new", local));
+	if (f2 == NULL)
+		f2 = only_file(op("%s/INBOX/cur", local));
+	cr_assert_not_null(f2);
+	{
+		/* the other: flagged locally */
+		char *flagged = op("%s/INBOX/cur/kept:2,F", local);
+
+		cr_assert_eq(rename(f2, flagged), 0);
+	}
+	out = mbsync(&a, conf);
+	free(out);
+	/* pushed: the server has one flagged message in INBOX and the moved,
+	 * seen one in Archive */
+	out = IMAP(&a, a.imaps, "tls", "login:alice:demo",
+	    "status:INBOX:(MESSAGES)", "status:Archive:(MESSAGES UNSEEN)",
+	    "select:INBOX", "fetch:1~*:(FLAGS)");
+	HAS(out, "OP status OK \"INBOX\" (MESSAGES 1)", &a);
+	HAS(out, "OP status OK \"Archive\" (MESSAGES 1 UNSEEN 0)", &a);
+	HAS(out, "OP fetch OK 1 (FLAGS (\\Flagged))", &a);
+	free(out);
+	ad_stop(&a);
+}
