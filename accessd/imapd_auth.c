@@ -57,7 +57,8 @@ imapd_capabilities(struct imapd *d)
 	char *res;
 
 	buf_append_str(b, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE "
-	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE QUOTA "
+	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE "
+	    "QUOTA "
 	    "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
 	if (d->state == IMAPD_S_NOTAUTH) {
 		struct saslsrv *sa;

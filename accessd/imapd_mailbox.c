@@ -86,8 +86,6 @@ imapd_cmd_select(struct imapd *d, struct imap_cmd *c)
 	if ((name = imapd_mailbox_arg(d, c->tag, &c->args[0])) == NULL)
 		return;
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
-	if (d->f != NULL)
-		imapd_printf(d, "* OK [CLOSED] Previous mailbox closed\r\n");
 	imapd_unselect(d);
 	buf_reset(d->err);
 	r = store_folder_open(d->mb, name, &d->f, d->err);
@@ -277,32 +275,112 @@ list_match(const char *pat, const char *name)
 	return pattern_match(pat, name, false);
 }
 
+/* LIST-EXTENDED (RFC 5258) options of one LIST command. */
+struct list_opts {
+	bool subscribed;	/* selection: only subscribed names */
+	bool special_use;	/* selection: only special-use folders */
+	bool ret_subscribed;	/* return \Subscribed */
+	bool ret_special_use;	/* return special-use attributes */
+	const struct imap_arg *patterns;
+	size_t n_patterns;
+	const struct imap_arg *ref;
+};
+
+/* The arguments of LIST (extended) or LSUB into o; 0 or -1 (BAD). */
+static int
+list_args(struct imap_cmd *c, bool lsub, struct list_opts *o)
+{
+	size_t i = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->ret_special_use = true;
+	if (lsub)
+		o->subscribed = true;
+	if (!lsub && c->n_args > 0 && c->args[0].kind == IMAP_ARG_LIST) {
+		for (size_t k = 0; k < c->args[0].n; k++) {
+			const struct imap_arg *a = &c->args[0].list[k];
+
+			if (imap_arg_is_atom(a, "SUBSCRIBED"))
+				o->subscribed = o->ret_subscribed = true;
+			else if (imap_arg_is_atom(a, "SPECIAL-USE"))
+				o->special_use = true;
+			else if (!imap_arg_is_atom(a, "REMOTE") &&
+			    !imap_arg_is_atom(a, "RECURSIVEMATCH"))
+				return -1;
+		}
+		i++;
+	}
+	if (i + 2 > c->n_args || !imap_arg_is_astring(&c->args[i]))
+		return -1;
+	o->ref = &c->args[i++];
+	if (c->args[i].kind == IMAP_ARG_LIST && !lsub) {
+		o->patterns = c->args[i].list;
+		o->n_patterns = c->args[i].n;
+	} else {
+		o->patterns = &c->args[i];
+		o->n_patterns = 1;
+	}
+	for (size_t k = 0; k < o->n_patterns; k++)
+		if (o->patterns[k].kind != IMAP_ARG_ATOM &&
+		    o->patterns[k].kind != IMAP_ARG_STRING)
+			return -1;
+	i++;
+	if (i < c->n_args) {
+		if (lsub || i + 2 != c->n_args ||
+		    !imap_arg_is_atom(&c->args[i], "RETURN") ||
+		    c->args[i + 1].kind != IMAP_ARG_LIST)
+			return -1;
+		for (size_t k = 0; k < c->args[i + 1].n; k++) {
+			const struct imap_arg *a = &c->args[i + 1].list[k];
+
+			if (imap_arg_is_atom(a, "SUBSCRIBED"))
+				o->ret_subscribed = true;
+			else if (!imap_arg_is_atom(a, "CHILDREN") &&
+			    !imap_arg_is_atom(a, "SPECIAL-USE"))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whether folder v matches one of o's patterns (after the reference). */
+static int
+list_matches(const struct list_opts *o, const char *name, bool *match)
+{
+	struct buf *pat = buf_new(64, 8192);
+	int rc = 0;
+
+	*match = false;
+	for (size_t k = 0; k < o->n_patterns && !*match && rc == 0; k++) {
+		buf_reset(pat);
+		if (imap_mutf7_decode(o->ref->s, o->ref->len, pat) == -1 ||
+		    imap_mutf7_decode(o->patterns[k].s, o->patterns[k].len,
+		    pat) == -1)
+			rc = -1;
+		else
+			*match = list_match(buf_cstr(pat), name);
+	}
+	buf_free(&pat);
+	return rc;
+}
+
 void
 imapd_cmd_list(struct imapd *d, struct imap_cmd *c)
 {
 	bool lsub = strcmp(c->name, "LSUB") == 0;
 	struct store_folder_info *v;
-	struct buf *pat, *line;
+	struct list_opts o;
+	struct buf *line;
 	enum store_result r;
 	size_t n;
 
-	if (c->n_args != 2 || !imap_arg_is_astring(&c->args[0]) ||
-	    (c->args[1].kind != IMAP_ARG_ATOM &&
-	    c->args[1].kind != IMAP_ARG_STRING)) {
+	if (list_args(c, lsub, &o) == -1) {
 		imapd_tagged(d, c->tag, "BAD", "%s reference pattern",
 		    c->name);
 		return;
 	}
-	pat = buf_new(64, 8192);
-	if (imap_mutf7_decode(c->args[0].s, c->args[0].len, pat) == -1 ||
-	    imap_mutf7_decode(c->args[1].s, c->args[1].len, pat) == -1) {
-		buf_free(&pat);
-		imapd_tagged(d, c->tag, "BAD", "Bad name encoding");
-		return;
-	}
-	if (c->args[1].len == 0) {
+	if (o.n_patterns == 1 && o.patterns[0].len == 0) {
 		/* the hierarchy delimiter and root (RFC 3501 6.3.8) */
-		buf_free(&pat);
 		if (!lsub)
 			imapd_printf(d, "* LIST (\\Noselect) \"/\" \"\"\r\n");
 		imapd_done(d, c, "%s completed", c->name);
@@ -311,32 +389,37 @@ imapd_cmd_list(struct imapd *d, struct imap_cmd *c)
 	buf_reset(d->err);
 	r = store_folder_list(d->mb, d->cmd_pool, &v, &n, d->err);
 	if (r != STORE_OK) {
-		buf_free(&pat);
 		imapd_store_fail(d, c->tag, "list", r);
 		return;
 	}
 	line = buf_new(256, 64 * 1024);
 	for (size_t i = 0; i < n; i++) {
 		const char *sp = store_special_name(v[i].special);
-		bool sel;
+		bool match;
 
-		if (lsub && !v[i].subscribed)
+		if ((o.subscribed && !v[i].subscribed) ||
+		    (o.special_use && sp == NULL))
 			continue;
-		if (!list_match(buf_cstr(pat), v[i].name))
+		if (list_matches(&o, v[i].name, &match) == -1) {
+			buf_free(&line);
+			imapd_tagged(d, c->tag, "BAD", "Bad name encoding");
+			return;
+		}
+		if (!match)
 			continue;
+		if (!o.ret_special_use)
+			sp = NULL;
 		buf_reset(line);
-		sel = v[i].noselect;
 		buf_printf(line, "* %s (%s%s%s%s%s) \"/\" ", c->name,
 		    v[i].has_children ? "\\HasChildren" : "\\HasNoChildren",
-		    sel ? " \\Noselect" : "", sp != NULL ? " " : "",
+		    v[i].noselect ? " \\Noselect" : "", sp != NULL ? " " : "",
 		    sp != NULL ? sp : "",
-		    !lsub && v[i].subscribed ? " \\Subscribed" : "");
+		    o.ret_subscribed && v[i].subscribed ? " \\Subscribed" : "");
 		imapd_mailbox_write(d, line, v[i].name);
 		buf_append_str(line, "\r\n");
 		imapd_write(d, line->data, line->len);
 	}
 	buf_free(&line);
-	buf_free(&pat);
 	imapd_done(d, c, "%s completed", c->name);
 }
 

@@ -349,7 +349,7 @@ Test(imap, capability_logindisabled_starttls_login)
 	HAS(out, "GREETING * OK [CAPABILITY IMAP4rev1", &a);
 	/* before TLS: STARTTLS and LOGINDISABLED, no plaintext mechanism */
 	HAS(out, "OP capa OK IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE "
-	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE QUOTA "
+	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE QUOTA "
 	    "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE STARTTLS LOGINDISABLED", &a);
 	HAS(out, "ERR login b'[PRIVACYREQUIRED] LOGIN is disabled", &a);
 	HAS(out, "OP starttls OK", &a);
@@ -446,10 +446,14 @@ Test(imap, mailbox_commands_and_codes)
 	    "delete:Archive2026", "delete:Archive2026", "select:Archive2026",
 	    "delete:INBOX", "create:inbox", "unsubscribe:Work/2026",
 	    "create:R&AOk-sum&AOk-", "list::R*", "raw:c1 STATUS INBOX (FOO)",
-	    "getquotaroot:INBOX");
-	HAS(out, "OP list OK (\\HasNoChildren \\Subscribed) \"/\" \"INBOX\"", &a);
-	HAS(out, "(\\HasNoChildren \\Sent \\Subscribed) \"/\" \"Sent\"", &a);
-	HAS(out, "(\\HasNoChildren \\Trash \\Subscribed) \"/\" \"Trash\"", &a);
+	    "getquotaroot:INBOX", "raw:e1 LIST (SUBSCRIBED) \"\" \"*\"",
+	    "raw:e2 LIST \"\" (\"INBOX\" \"Wo%\") RETURN (SUBSCRIBED CHILDREN)",
+	    "raw:e3 LIST (SPECIAL-USE) \"\" \"*\"", "raw:e4 LIST \"\" * RETURN",
+	    op("append:INBOX::%s", msg), "rename:INBOX:Old",
+	    "status:INBOX:(MESSAGES)", "status:Old:(MESSAGES)");
+	HAS(out, "OP list OK (\\HasNoChildren) \"/\" \"INBOX\"", &a);
+	HAS(out, "(\\HasNoChildren \\Sent) \"/\" \"Sent\"", &a);
+	HAS(out, "(\\HasNoChildren \\Trash) \"/\" \"Trash\"", &a);
 	HAS(out, "OP create OK", &a);
 	HAS(out, "OP create NO [ALREADYEXISTS]", &a);
 	HAS(out, "OP list OK (\\HasNoChildren) \"/\" \"Work/2026\"\n", &a);
@@ -472,6 +476,17 @@ Test(imap, mailbox_commands_and_codes)
 	/* modified UTF-7 in and out: "Résumé" */
 	HAS(out, "OP list OK (\\HasNoChildren) \"/\" \"R&AOk-sum&AOk-\"", &a);
 	HAS(out, "R c1 BAD Unknown status item", &a);
+	/* LIST-EXTENDED: selection and return options, several patterns */
+	HAS(out, "R * LIST (\\HasNoChildren \\Trash \\Subscribed) \"/\" \"Trash\"\n"
+	    "R e1 OK", &a);
+	HAS(out, "R * LIST (\\HasNoChildren \\Subscribed) \"/\" \"INBOX\"\n"
+	    "R * LIST (\\HasNoChildren) \"/\" \"Work\"\nR e2 OK", &a);
+	HAS(out, "R * LIST (\\HasNoChildren \\Archive) \"/\" \"Archive\"\n", &a);
+	HAS(out, "R * LIST (\\HasNoChildren \\Trash) \"/\" \"Trash\"\nR e3 OK", &a);
+	HAS(out, "R e4 BAD", &a);
+	/* RENAME INBOX moves its messages and leaves it empty */
+	HAS(out, "OP rename OK RENAME completed\nOP status OK \"INBOX\" "
+	    "(MESSAGES 0)\nOP status OK \"Old\" (MESSAGES 1)", &a);
 	HAS(out, "OP getquotaroot OK [b'\"INBOX\" \"\"'] | [b'\"\" (STORAGE 0 51200)']", &a);
 	free(out);
 	free(msg);
