@@ -33,6 +33,9 @@
 /* Bytes of a literal read per stream_read_exact call (each gets its own
  * deadline). */
 #define IMAPD_LITERAL_CHUNK 65536
+/* Longest untagged or tagged line built in one piece (a COPYUID of
+ * many ranges). */
+#define IMAPD_REPLY_MAX (8u * 1024 * 1024)
 /* Flag changes remembered one by one before "all of them". */
 #define IMAPD_FLAG_CHANGES_MAX 4096
 
@@ -94,7 +97,7 @@ imapd_write(struct imapd *d, const void *p, size_t len)
 void
 imapd_printf(struct imapd *d, const char *fmt, ...)
 {
-	struct buf *b = buf_new(256, 1024 * 1024);
+	struct buf *b = buf_new(256, IMAPD_REPLY_MAX);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -108,7 +111,7 @@ void
 imapd_tagged(struct imapd *d, const char *tag, const char *status,
     const char *fmt, ...)
 {
-	struct buf *b = buf_new(256, 64 * 1024);
+	struct buf *b = buf_new(256, IMAPD_REPLY_MAX);
 	va_list ap;
 
 	buf_printf(b, "%s %s ", tag, status);

@@ -171,20 +171,24 @@ imapd_cmd_check(struct imapd *d, struct imap_cmd *c)
 	imapd_done(d, c, "CHECK completed");
 }
 
-/* "1,3:5" of the UIDs in v[n] (ascending runs merged). */
-static void
+/* "1,3:5" of the UIDs in v[n] (ascending runs merged). 0, or -1 past
+ * b's ceiling. */
+static int
 uid_list(struct buf *b, const uint32_t *v, size_t n)
 {
+	int rc = 0;
+
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 
 		while (j + 1 < n && v[j + 1] == v[j] + 1)
 			j++;
-		buf_printf(b, "%s%u", i ? "," : "", (unsigned)v[i]);
+		rc |= buf_printf(b, "%s%u", i ? "," : "", (unsigned)v[i]);
 		if (j > i)
-			buf_printf(b, ":%u", (unsigned)v[j]);
+			rc |= buf_printf(b, ":%u", (unsigned)v[j]);
 		i = j + 1;
 	}
+	return rc;
 }
 
 void
@@ -227,13 +231,17 @@ imapd_cmd_copy(struct imapd *d, struct imap_cmd *c)
 	}
 	log_info("%s folder=\"%s\" messages=%zu", move ? "move" : "copy",
 	    name, cp.n);
-	code = buf_new(64, 1024 * 1024);
+	code = buf_new(64, 4u * 1024 * 1024);
 	if (cp.n > 0) {
-		buf_printf(code, "[COPYUID %u ", (unsigned)cp.uidvalidity);
-		uid_list(code, cp.src_uids, cp.n);
-		buf_append_byte(code, ' ');
-		uid_list(code, cp.dst_uids, cp.n);
-		buf_append_str(code, "] ");
+		int rc = buf_printf(code, "[COPYUID %u ",
+		    (unsigned)cp.uidvalidity);
+
+		rc |= uid_list(code, cp.src_uids, cp.n);
+		rc |= buf_append_byte(code, ' ');
+		rc |= uid_list(code, cp.dst_uids, cp.n);
+		rc |= buf_append_str(code, "] ");
+		if (rc != 0)
+			buf_reset(code);	/* too long: no COPYUID at all */
 	}
 	if (move) {
 		/* RFC 6851 4.3: COPYUID in an untagged OK before the
