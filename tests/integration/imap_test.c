@@ -79,9 +79,22 @@ static struct itest_proc *running;
 static char *running_dir;
 static struct itest_slapd *private_slapd;
 
+/* What op() allocated in this test. */
+#define OP_STRS_MAX 256
+static char *op_strs[OP_STRS_MAX];
+static size_t n_op_strs;
+
+static void
+op_free_all(void)
+{
+	while (n_op_strs > 0)
+		free(op_strs[--n_op_strs]);
+}
+
 static void
 t_fini(void)
 {
+	op_free_all();
 	itest_stop(&running, 2000);
 	itest_cleanup_dir(&running_dir);
 	itest_slapd_stop(&private_slapd);
@@ -318,7 +331,7 @@ datafile(const char *name)
 
 static char *op(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A formatted op argument (leaked: a test is a short process). */
+/* A formatted op argument, freed when the test ends (op_free_all). */
 static char *
 op(const char *fmt, ...)
 {
@@ -328,6 +341,8 @@ op(const char *fmt, ...)
 	va_start(ap, fmt);
 	cr_assert_geq(vasprintf(&s, fmt, ap), 0);
 	va_end(ap);
+	cr_assert_lt(n_op_strs, OP_STRS_MAX);
+	op_strs[n_op_strs++] = s;
 	return s;
 }
 
@@ -810,8 +825,6 @@ Test(imap, limits_crossed)
 	out = IMAP(&a, a.imap, "sleep:2", "noop");
 	HAS(out, "Autologout", &a);
 	free(out);
-	free(line);
-	free(big);
 	ad_stop(&a);
 }
 
@@ -923,5 +936,6 @@ Test(imap, mbsync_pulls_changes_flags_and_moves_pushes_back, .timeout = 150)
 	HAS(out, "OP status OK \"Archive\" (MESSAGES 1 UNSEEN 0)", &a);
 	HAS(out, "OP fetch OK 1 (FLAGS (\\Flagged))", &a);
 	free(out);
+	free(conf);
 	ad_stop(&a);
 }
