@@ -26,8 +26,8 @@
 # A '~' in an argument stands for ':' (sequence sets, 1~*).
 # Only talks to 127.0.0.1. Output is data for the test to check.
 import imaplib
+import select
 import smtplib
-import socket
 import ssl
 import sys
 import time
@@ -82,16 +82,16 @@ def idle(secs, lmtp_port=None, rcpt=None):
     print('R %s' % cur._get_line().decode())
     if lmtp_port:
         deliver(lmtp_port, rcpt)
-    cur.sock.settimeout(float(secs))
-    try:
-        while True:
-            ln = cur._get_line()
-            print('R %s' % ln.decode())
-            if ln.endswith(b'EXISTS'):
-                break
-    except (socket.timeout, TimeoutError):
-        print('IDLE timeout')
-    cur.sock.settimeout(None)
+    end = time.monotonic() + float(secs)
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([cur.sock], [], [], left)[0]:
+            print('IDLE timeout')
+            break
+        ln = cur._get_line()
+        print('R %s' % ln.decode())
+        if ln.endswith(b'EXISTS'):
+            break
     cur.send(b'DONE\r\n')
     while True:
         ln = cur._get_line()

@@ -515,9 +515,17 @@ Test(imap, fetch_items_sections_and_seen)
 	char *alt = datafile("alternative.eml");
 	char *broken = datafile("missing-end.eml");
 	char *wrong = datafile("wrong-boundary.eml");
+	char *mixed = datafile("mixed-attachment.eml");
+	char *eight;
 
 	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
-	out = IMAP(&a, a.imap, "login:alice:demo",
+	eight = tfile(&a, "8bit.eml", "From: =?UTF-8?B?SsO8cmdlbg==?= <j@x.test>\r\n"
+	    "Subject: Gr\xc3\xbc\xc3\x9f" "e\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\nSch\xc3\xb6n\r\n", 145);
+	out = IMAP(&a, a.imap, "login:alice:demo", op("append:Drafts::%s", mixed),
+	    op("append:Drafts::%s", eight), "examine:Drafts",
+	    "fetch:1:(BODYSTRUCTURE BODY.PEEK[2.MIME] BODY.PEEK[2]<0.8>)",
+	    "fetch:2:(ENVELOPE BODY.PEEK[TEXT])", "search:CHARSET UTF-8 FROM J",
 	    op("append:INBOX::%s", nested), op("append:INBOX::%s", alt),
 	    op("append:INBOX::%s", broken), op("append:INBOX::%s", wrong),
 	    "select:INBOX", "fetch:1:(FLAGS RFC822.SIZE UID)",
@@ -532,6 +540,13 @@ Test(imap, fetch_items_sections_and_seen)
 	    "uidfetch:3:(FLAGS)", "fetch:1:(BODY[9.9])",
 	    "raw:f1 FETCH 1 (BODY[HEADER.FIELDS])", "raw:f2 FETCH 1 FROB",
 	    "examine:INBOX", "fetch:3:BODY[]", "fetch:3:FLAGS");
+	/* multipart/mixed with an RFC 2231 attachment, and 8-bit text */
+	HAS(out, "\"APPLICATION\" \"PDF\"", &a);
+	HAS(out, "BODY[2.MIME] {", &a);
+	HAS(out, "BODY[2]<0> {8}", &a);
+	HAS(out, "OP fetch OK 2 (ENVELOPE (NIL {7} Gr\xc3\xbc\xc3\x9f" "e", &a);
+	HAS(out, "BODY[TEXT] {8} Sch\xc3\xb6n", &a);
+	HAS(out, "OP search CHARSET UTF-8 FROM J OK 2\n", &a);
 	HAS(out, "OP fetch OK 1 (FLAGS () RFC822.SIZE 4", &a);
 	HAS(out, "\"MESSAGE\" \"RFC822\"", &a);
 	HAS(out, "BODY[2.1] {2} hi |", &a);
@@ -564,6 +579,8 @@ Test(imap, fetch_items_sections_and_seen)
 	free(alt);
 	free(broken);
 	free(wrong);
+	free(mixed);
+	free(eight);
 	ad_stop(&a);
 }
 
@@ -763,10 +780,12 @@ Test(imap, idle_woken_by_lmtp_delivery_and_idle_timeout)
 	snprintf(idle_op, sizeof(idle_op), "idle:10:%u:bob@example.test",
 	    a.lmtp);
 	out = IMAP(&a, a.imap, "login:bob:demo", "select:INBOX", idle_op,
-	    "raw:i2 IDLE", "sleep:4", "noop");
+	    "idle:1", "raw:i2 IDLE", "sleep:4", "noop");
 	HAS(out, "R + idling", &a);
 	HAS(out, "LMTP delivered\nR * 1 EXISTS", &a);
 	HAS(out, "R I1 OK IDLE terminated", &a);
+	/* re-armed: a second IDLE that sees nothing and ends with DONE */
+	HAS(out, "IDLE timeout\nR I1 OK IDLE terminated", &a);
 	/* an IDLE longer than idle_timeout ends the session */
 	HAS(out, "R * BYE Autologout; idle for too long", &a);
 	free(out);
