@@ -400,6 +400,20 @@ Test(imap, imaps_authenticate_plain_with_and_without_sasl_ir)
 	HAS(out, "OP plain OK", &a);
 	HAS(out, "OP select OK", &a);
 	free(out);
+	/* AUTHENTICATE LOGIN (two challenges), and a cancelled exchange */
+	out = IMAP(&a, a.imaps, "tls", "raw:a6 AUTHENTICATE PLAIN\\n*",
+	    "raw:a7 AUTHENTICATE LOGIN\\nYWxpY2U=\\nZGVtbw==",
+	    "raw:a8 AUTHENTICATE X-UNKNOWN");
+	HAS(out, "R a6 BAD Authentication cancelled", &a);
+	HAS(out, "R + VXNlcm5hbWU6", &a);
+	HAS(out, "R a7 OK [CAPABILITY", &a);
+	HAS(out, "R a8 BAD Already logged in", &a);
+	free(out);
+	out = IMAP(&a, a.imaps, "tls", "raw:a9 AUTHENTICATE X-UNKNOWN",
+	    "raw:a10 AUTHENTICATE PLAIN !!!!");
+	HAS(out, "R a9 NO Unsupported mechanism", &a);
+	HAS(out, "R a10 BAD Malformed authentication data", &a);
+	free(out);
 	/* the session ends after auth_failures_max failures */
 	out = IMAP(&a, a.imaps, "tls", "login:alice:x", "login:alice:y",
 	    "login:alice:z", "noop");
