@@ -333,7 +333,7 @@ announce_flags(struct imapd *d, uint32_t msn)
 	b = buf_new(128, 128 * 1024);
 	buf_printf(b, "* %u FETCH (", (unsigned)msn);
 	buf_printf(b, "UID %u FLAGS ", (unsigned)m->uid);
-	imapd_flags_write(b, m->flags, m->keywords, m->uid >= d->recent_min);
+	imapd_flags_write(b, m->flags, m->keywords, imapd_is_recent(d, m->uid));
 	buf_append_str(b, ")\r\n");
 	imapd_write(d, b->data, b->len);
 	buf_free(&b);
@@ -343,6 +343,7 @@ void
 imapd_announce(struct imapd *d, bool allow_expunge)
 {
 	size_t count, old_n;
+	uint32_t old_last;
 
 	if (d->f == NULL)
 		return;
@@ -365,6 +366,7 @@ imapd_announce(struct imapd *d, bool allow_expunge)
 		d->n = k;
 	}
 	old_n = d->n;
+	old_last = d->last_uid;
 	count = store_folder_count(d->f);
 	for (size_t i = 0; i < count; i++) {
 		const struct store_msg *m = store_folder_msg(d->f, i);
@@ -382,8 +384,18 @@ imapd_announce(struct imapd *d, bool allow_expunge)
 	if (d->n != old_n) {
 		size_t recent = 0;
 
+		/* new mail: recent here if no other session claimed it */
+		if (d->last_uid > old_last) {
+			uint32_t prev = imapd_recent_claim(d, d->folder,
+			    store_folder_uidvalidity(d->f), d->last_uid,
+			    !d->readonly);
+
+			imapd_recent_add(d, (prev > old_last ? prev :
+			    old_last) + 1, d->last_uid);
+		}
+
 		for (size_t i = 0; i < d->n; i++)
-			recent += d->uids[i] >= d->recent_min;
+			recent += imapd_is_recent(d, d->uids[i]);
 		imapd_printf(d, "* %zu EXISTS\r\n* %zu RECENT\r\n", d->n,
 		    recent);
 	}
@@ -413,6 +425,9 @@ imapd_unselect(struct imapd *d)
 	d->n_flag_changes = 0;
 	d->flag_changes_all = false;
 	d->folder = NULL;
+	free(d->recent);
+	d->recent = NULL;
+	d->n_recent = 0;
 	if (d->state == IMAPD_S_SELECTED)
 		d->state = IMAPD_S_AUTH;
 }

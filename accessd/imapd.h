@@ -54,7 +54,8 @@ struct imapd {
 	uint32_t *uids;			/* sequence number i + 1 -> UID */
 	size_t n, cap;
 	uint32_t last_uid;		/* highest UID announced */
-	uint32_t recent_min;		/* UIDs from here are \Recent */
+	struct imap_range *recent;	/* UIDs \Recent in this session */
+	size_t n_recent;
 	uint32_t *flag_changes;		/* UIDs whose flags others changed */
 	size_t n_flag_changes, cap_flag_changes;
 	bool flag_changes_all;
@@ -109,6 +110,15 @@ uint32_t imapd_msn(const struct imapd *d, uint32_t uid);
 /* Drop uid from the flag changes to announce (this session's own
  * change, answered already). */
 void imapd_forget_flag_change(struct imapd *d, uint32_t uid);
+/* \Recent (imapd_recent.c): claim the messages of folder (whose
+ * UIDVALIDITY is uv) up to UID upto for this session (claim false: only
+ * look, for EXAMINE and STATUS); returns the highest UID claimed before,
+ * so (result, upto] are this session's recent messages. */
+uint32_t imapd_recent_claim(struct imapd *d, const char *folder, uint32_t uv,
+    uint32_t upto, bool claim);
+/* Add UIDs lo..hi (ascending calls) to the session's recent set. */
+void imapd_recent_add(struct imapd *d, uint32_t lo, uint32_t hi);
+bool imapd_is_recent(const struct imapd *d, uint32_t uid);
 /* Close the selected folder (no expunge). */
 void imapd_unselect(struct imapd *d);
 

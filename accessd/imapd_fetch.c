@@ -369,7 +369,7 @@ fetch_one(struct imapd *d, const struct fetch *fx, uint32_t msn,
 		switch (it->kind) {
 		case IT_FLAGS:
 			imapd_flags_write(out, m->flags, m->keywords,
-			    uid >= d->recent_min);
+			    imapd_is_recent(d, uid));
 			flags_done = true;
 			break;
 		case IT_INTERNALDATE:
@@ -403,7 +403,7 @@ fetch_one(struct imapd *d, const struct fetch *fx, uint32_t msn,
 	if (seen_now && !flags_done) {
 		buf_append_str(out, k > 0 ? " FLAGS " : "FLAGS ");
 		imapd_flags_write(out, m->flags, m->keywords,
-		    uid >= d->recent_min);
+		    imapd_is_recent(d, uid));
 	}
 	buf_append_str(out, ")\r\n");
 	imapd_write(d, out->data, out->len);

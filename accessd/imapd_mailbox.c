@@ -97,7 +97,6 @@ imapd_cmd_select(struct imapd *d, struct imap_cmd *c)
 	d->folder = pool_strdup(d->pool, name);
 	d->readonly = examine;
 	d->state = IMAPD_S_SELECTED;
-	d->recent_min = store_folder_uidnext(d->f);
 	d->n = store_folder_count(d->f);
 	d->cap = d->n + 64;
 	d->uids = xreallocarray(NULL, d->cap, sizeof(uint32_t));
@@ -109,10 +108,23 @@ imapd_cmd_select(struct imapd *d, struct imap_cmd *c)
 		if (unseen == 0 && !(m->flags & STORE_FLAG_SEEN))
 			unseen = (uint32_t)i + 1;
 	}
-	imapd_printf(d, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-	    "\\Draft)\r\n* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n"
-	    "* %zu EXISTS\r\n* 0 RECENT\r\n", examine ? "" :
-	    "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*", d->n);
+	if (d->n > 0) {
+		uint32_t prev = imapd_recent_claim(d, d->folder,
+		    store_folder_uidvalidity(d->f), d->last_uid, !examine);
+
+		imapd_recent_add(d, prev + 1, d->last_uid);
+	}
+	{
+		size_t recent = 0;
+
+		for (size_t i = 0; i < d->n; i++)
+			recent += imapd_is_recent(d, d->uids[i]);
+		imapd_printf(d, "* FLAGS (\\Answered \\Flagged \\Deleted "
+		    "\\Seen \\Draft)\r\n* OK [PERMANENTFLAGS (%s)] Flags "
+		    "permitted\r\n* %zu EXISTS\r\n* %zu RECENT\r\n",
+		    examine ? "" : "\\Answered \\Flagged \\Deleted \\Seen "
+		    "\\Draft \\*", d->n, recent);
+	}
 	if (unseen != 0)
 		imapd_printf(d, "* OK [UNSEEN %u] First unseen\r\n",
 		    (unsigned)unseen);
@@ -474,7 +486,16 @@ imapd_cmd_status(struct imapd *d, struct imap_cmd *c)
 			v = store_folder_uidnext(f);
 		else if (imap_arg_is_atom(a, "UIDVALIDITY"))
 			v = store_folder_uidvalidity(f);
-		else if (imap_arg_is_atom(a, "UNSEEN"))
+		else if (imap_arg_is_atom(a, "RECENT")) {
+			size_t cnt = store_folder_count(f);
+			uint32_t last = cnt > 0 ?
+			    store_folder_msg(f, cnt - 1)->uid : 0;
+			uint32_t prev = imapd_recent_claim(d, name,
+			    store_folder_uidvalidity(f), last, false);
+
+			for (size_t k = 0; k < cnt; k++)
+				v += store_folder_msg(f, k)->uid > prev;
+		} else if (imap_arg_is_atom(a, "UNSEEN"))
 			for (size_t k = 0; k < store_folder_count(f); k++)
 				v += !(store_folder_msg(f, k)->flags &
 				    STORE_FLAG_SEEN);

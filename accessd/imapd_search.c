@@ -452,7 +452,7 @@ static bool
 eval(const struct key *k, struct target *t)
 {
 	const struct store_msg *m = t->m;
-	bool recent = m->uid >= t->d->recent_min;
+	bool recent = imapd_is_recent(t->d, m->uid);
 	int64_t sd;
 
 	switch (k->kind) {

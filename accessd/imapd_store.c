@@ -106,7 +106,7 @@ imapd_cmd_store(struct imapd *d, struct imap_cmd *c)
 			buf_reset(b);
 			buf_printf(b, "* %zu FETCH (FLAGS ", i + 1);
 			imapd_flags_write(b, m->flags, m->keywords,
-			    m->uid >= d->recent_min);
+			    imapd_is_recent(d, m->uid));
 			if (c->uid)
 				buf_printf(b, " UID %u", (unsigned)m->uid);
 			buf_append_str(b, ")\r\n");
