@@ -36,5 +36,8 @@ void lmtpd_session(struct stream *s, const struct server_conn *conn,
     const struct accessd_ctx *ctx, struct dir_client *dc);
 void pop3d_session(struct stream *s, const struct server_conn *conn,
     const struct accessd_ctx *ctx, struct dir_client *dc);
+/* The IMAP session (imapd.c), limits from [accessd.imap]. */
+void imapd_session(struct stream *s, const struct server_conn *conn,
+    const struct accessd_ctx *ctx, struct dir_client *dc);
 
 #endif

@@ -49,9 +49,10 @@ static const struct cfg_key accessd_keys[] = {
 
 const struct cfg_section_def accessd_config_def = CFG_SECTION("accessd",
     struct accessd_config, accessd_keys, NULL,
-    "the access daemon: LMTP delivery and POP3");
+    "the access daemon: LMTP delivery, POP3 and IMAP");
 
-static const char *const proto_words[] = { "lmtp", "pop3", "pop3s", NULL };
+static const char *const proto_words[] = { "lmtp", "pop3", "pop3s", "imap",
+	"imaps", NULL };
 
 #define T struct accessd_listener
 static const char *const tls_words[] = { "none", "starttls", "implicit",
@@ -71,7 +72,8 @@ static const struct cfg_key listener_keys[] = {
 	    "sasl_mechanisms", "", "SASL mechanisms offered here (e.g. GSSAPI"
 	    " PLAIN); empty: [sasl] mechanisms"),
 	CFG_ENUM(T, type, "type", "lmtp", proto_words,
-	    "lmtp, pop3 (STLS when [tls] has a certificate) or pop3s"),
+	    "lmtp, pop3 (STLS when [tls] has a certificate), pop3s, imap "
+	    "(STARTTLS likewise) or imaps"),
 };
 #undef T
 
@@ -89,7 +91,7 @@ listener_check(void *data, const char *instance, struct buf *msg)
 		buf_printf(msg, "address needs at least one address");
 		return -1;
 	}
-	if (l->type == ACCESSD_POP3S)
+	if (l->type == ACCESSD_POP3S || l->type == ACCESSD_IMAPS)
 		l->base.tls = SETTINGS_TLS_IMPLICIT;
 	if (l->type == ACCESSD_LMTP && l->base.tls != SETTINGS_TLS_NONE) {
 		buf_printf(msg, "tls is not supported on lmtp listeners");
@@ -120,6 +122,5 @@ accessd_listener_type(const struct cfg *c, const char *name)
 const char *
 accessd_proto_name(enum accessd_proto p)
 {
-	return p == ACCESSD_LMTP ? "lmtp" : p == ACCESSD_POP3 ? "pop3" :
-	    "pop3s";
+	return proto_words[p];
 }

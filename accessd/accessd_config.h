@@ -15,7 +15,8 @@
 #include "lib/cfg.h"
 #include "lib/settings.h"
 
-enum accessd_proto { ACCESSD_LMTP, ACCESSD_POP3, ACCESSD_POP3S };
+enum accessd_proto { ACCESSD_LMTP, ACCESSD_POP3, ACCESSD_POP3S, ACCESSD_IMAP,
+	ACCESSD_IMAPS };
 
 struct accessd_config {
 	char *hostname;			/* "" : [global] hostname */
@@ -45,7 +46,7 @@ extern const struct cfg_section_def accessd_listener_def;
 /* The protocol of listener instance name ("NAME" or "NAME/ADDRESS" as
  * settings_listeners() names them), or -1 if there is none. */
 int accessd_listener_type(const struct cfg *c, const char *name);
-/* "lmtp", "pop3", "pop3s". */
+/* "lmtp", "pop3", "pop3s", "imap", "imaps". */
 const char *accessd_proto_name(enum accessd_proto p);
 
 #endif

@@ -6,7 +6,7 @@
  * readable, binds the [accessd.listener.NAME] sockets, starts the lookup
  * process as a supervised child (as [global] directory_user) and forks
  * one session process per connection (as [global] user), which speaks
- * LMTP or POP3 as its listener's type says.
+ * LMTP, POP3 or IMAP as its listener's type says.
  */
 #include "config.h"
 
@@ -33,6 +33,7 @@
 #include "directory/dir_config.h"
 #include "directory/dir_lookupd.h"
 #include "accessd/accessd.h"
+#include "accessd/imapd_config.h"
 #include "accessd/store_config.h"
 #include "lib/banned.h"
 
@@ -66,6 +67,8 @@ session(int fd, const struct server_conn *conn, void *arg)
 		lmtpd_session(s, conn, ctx, dc);
 	else if (type == ACCESSD_POP3 || type == ACCESSD_POP3S)
 		pop3d_session(s, conn, ctx, dc);
+	else if (type == ACCESSD_IMAP || type == ACCESSD_IMAPS)
+		imapd_session(s, conn, ctx, dc);
 	else
 		log_error("listener %s has no protocol", conn->listener);
 	dir_client_free(&dc);
@@ -75,6 +78,8 @@ session(int fd, const struct server_conn *conn, void *arg)
 static const char *
 busy_reply(int type)
 {
+	if (type == ACCESSD_IMAP || type == ACCESSD_IMAPS)
+		return "* BYE [UNAVAILABLE] Too many connections, try later\r\n";
 	return type == ACCESSD_LMTP ?
 	    "421 4.3.2 Too many connections, try later\r\n" :
 	    "-ERR [SYS/TEMP] Too many connections, try later\r\n";
@@ -86,7 +91,7 @@ main(int argc, char **argv)
 	static const struct cfg_section_def *defs[] = { &settings_global_def,
 		&settings_tls_def, &dns_config_def, &dir_config_def,
 		&dir_lookup_config_def, &accessd_config_def, &store_config_def,
-		&accessd_listener_def, &settings_sasl_def };
+		&accessd_listener_def, &settings_sasl_def, &imapd_config_def };
 	enum { NDEFS = sizeof(defs) / sizeof(defs[0]) };
 	struct cfg_section_def sections[NDEFS];
 	const char *path = NULL, *err = NULL;

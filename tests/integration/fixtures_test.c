@@ -917,19 +917,20 @@ start_demo(uint16_t *ports, const char *log)
 	char *state = tmp_path("demo");
 	static const char *const mail_vars[] = { "DEMO_SMTP_PORT",
 		"DEMO_SUBMISSION_PORT", "DEMO_SUBMISSIONS_PORT",
-		"DEMO_LMTP_PORT", "DEMO_POP3_PORT", "DEMO_POP3S_PORT" };
-	char e1[64], e2[64], e3[4200], e4[64], em[6][64];
+		"DEMO_LMTP_PORT", "DEMO_POP3_PORT", "DEMO_POP3S_PORT",
+		"DEMO_IMAP_PORT", "DEMO_IMAPS_PORT" };
+	char e1[64], e2[64], e3[4200], e4[64], em[8][64];
 	char *env[] = { e1, e2, e3, e4, em[0], em[1], em[2], em[3], em[4],
-		em[5], NULL };
-	uint16_t mail_ports[6];
+		em[5], em[6], em[7], NULL };
+	uint16_t mail_ports[8];
 	const char *build = getenv("TESSERA_BUILDDIR");
 	char *argv[] = { "sh", script, top, (char *)(build != NULL ? build :
 		"."), NULL };
 	uint16_t kdc_port = itest_free_port();
 
 	cr_assert_neq(kdc_port, 0);
-	cr_assert_eq(itest_free_ports(mail_ports, 6), 0);
-	for (size_t i = 0; i < 6; i++)
+	cr_assert_eq(itest_free_ports(mail_ports, 8), 0);
+	for (size_t i = 0; i < 8; i++)
 		cr_assert_eq(str_printf(em[i], sizeof(em[i]), "%s=%u",
 		    mail_vars[i], (unsigned)mail_ports[i]), 0);
 	/* started by root, the demo's lookup process runs as nobody, who must

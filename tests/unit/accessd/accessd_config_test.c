@@ -106,8 +106,16 @@ Test(accessd_config, lmtp_listener_refuses_tls)
 	c = load("[accessd.listener.in]\ntype = pop3\n", err);
 	cr_assert_null(c);
 	cr_assert_not_null(strstr(buf_cstr(err), "port is required"));
-	c = load("[accessd.listener.in]\nport = 1\ntype = imap\n", err);
+	c = load("[accessd.listener.in]\nport = 1\ntype = smtp\n", err);
 	cr_assert_null(c);
+	/* imap and imaps are protocols of accessd; imaps is implicit TLS */
+	c = load("[accessd.listener.in]\nport = 993\ntype = imaps\n"
+	    "[accessd.listener.im]\nport = 143\ntype = imap\n", err);
+	cr_assert_not_null(c, "%s", buf_cstr(err));
+	cr_assert_eq(accessd_listener_type(c, "in"), ACCESSD_IMAPS);
+	cr_assert_eq(accessd_listener_type(c, "im"), ACCESSD_IMAP);
+	cr_assert_str_eq(accessd_proto_name(ACCESSD_IMAPS), "imaps");
+	cfg_free(&c);
 	buf_free(&err);
 }
 
