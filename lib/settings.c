@@ -145,7 +145,7 @@ const struct cfg_section_def settings_sasl_def = CFG_SECTION("sasl",
 const char *const settings_sections[] = {
 	"global", "tls", "dns", "directory", "lookup", "admin", "mime", "sasl",
 	"mtad", "mtad.queue", "mtad.delivery", "mtad.smtp", "mtad.listener.*",
-	"accessd", "accessd.store", "accessd.listener.*",
+	"accessd", "accessd.store", "accessd.imap", "accessd.listener.*",
 	"milter.*", "policy", "spamd", "virusd", NULL
 };
 
