@@ -95,6 +95,8 @@ shutdown_grace = 1s
 profile = ad
 uris = $AD_LDAP_URI
 base_dn = $AD_BASEDN
+# Active Directory has no entry per mail domain: local domains are listed
+accepted_domains = ad.example.test
 starttls = yes
 ca_file = $AD_CACERT
 bind_dn = $AD_BIND_DN
