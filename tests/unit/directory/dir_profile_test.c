@@ -376,8 +376,7 @@ Test(dir_profile, guid_wrong_length)
 	cr_assert_str_eq(out, "00000000-0000-0000-0000-000000000000");
 }
 
-Test(dir_profile, principal_filter_defaults_and_override, .init = setup,
-    .fini = teardown)
+Test(dir_profile, principal_filter_defaults_and_override)
 {
 	const char *err = NULL;
 	static const char *const krb[] = {
