@@ -918,19 +918,20 @@ start_demo(uint16_t *ports, const char *log)
 	static const char *const mail_vars[] = { "DEMO_SMTP_PORT",
 		"DEMO_SUBMISSION_PORT", "DEMO_SUBMISSIONS_PORT",
 		"DEMO_LMTP_PORT", "DEMO_POP3_PORT", "DEMO_POP3S_PORT",
-		"DEMO_IMAP_PORT", "DEMO_IMAPS_PORT" };
-	char e1[64], e2[64], e3[4200], e4[64], em[8][64];
+		"DEMO_IMAP_PORT", "DEMO_IMAPS_PORT", "DEMO_DNS_PORT",
+		"DEMO_REMOTE_SMTP_PORT" };
+	char e1[64], e2[64], e3[4200], e4[64], em[10][64];
 	char *env[] = { e1, e2, e3, e4, em[0], em[1], em[2], em[3], em[4],
-		em[5], em[6], em[7], NULL };
-	uint16_t mail_ports[8];
+		em[5], em[6], em[7], em[8], em[9], NULL };
+	uint16_t mail_ports[10];
 	const char *build = getenv("TESSERA_BUILDDIR");
 	char *argv[] = { "sh", script, top, (char *)(build != NULL ? build :
 		"."), NULL };
 	uint16_t kdc_port = itest_free_port();
 
 	cr_assert_neq(kdc_port, 0);
-	cr_assert_eq(itest_free_ports(mail_ports, 8), 0);
-	for (size_t i = 0; i < 8; i++)
+	cr_assert_eq(itest_free_ports(mail_ports, 10), 0);
+	for (size_t i = 0; i < 10; i++)
 		cr_assert_eq(str_printf(em[i], sizeof(em[i]), "%s=%u",
 		    mail_vars[i], (unsigned)mail_ports[i]), 0);
 	/* started by root, the demo's lookup process runs as nobody, who must
@@ -978,6 +979,16 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	    buf_cstr(fx.out));
 	cr_assert(out_has("shows alice's mailbox with the LMTP delivery"),
 	    "%s", buf_cstr(fx.out));
+	/* a group reached both members, an unknown address was refused at
+	 * RCPT, and remote mail waits in the queue for partner.test's MX */
+	cr_assert(out_has("reaches both members of staff@, alice and bob"),
+	    "%s", buf_cstr(fx.out));
+	cr_assert(out_has("refused at RCPT: 550 5.1.1"), "%s",
+	    buf_cstr(fx.out));
+	cr_assert(out_has("it is deferred and retried"), "%s",
+	    buf_cstr(fx.out));
+	cr_assert(out_has("says: 451 4.4.1 connect to mx.partner.test"), "%s",
+	    buf_cstr(fx.out));
 
 	/* the example command, as printed, works */
 	line = strstr(buf_cstr(fx.out), "\n  LDAPTLS_CACERT=");
@@ -1002,6 +1013,7 @@ Test(demo, prints_a_working_search_and_stops_on_sigint)
 	cr_assert_eq(fx.proc->status, 130);
 	cr_assert(wait_file_has(log, "stopped slapd", 1000));
 	cr_assert(wait_file_has(log, "stopped the KDC", 1000));
+	cr_assert(wait_file_has(log, "stopped the DNS server", 1000));
 	cr_assert(wait_file_has(log, "stopped mtad", 1000));
 	cr_assert(wait_file_has(log, "stopped accessd", 1000));
 	cr_assert_eq(itest_connect("127.0.0.1", ports[0], 500), -1);
