@@ -272,6 +272,7 @@ dsn_send(struct queue *q, const struct queue_msg *m,
 	struct queue_writer *w;
 	struct buf *text;
 	const char *boundary;
+	char date[64];
 	bool full;
 
 	if (n == 0)
@@ -290,6 +291,15 @@ dsn_send(struct queue *q, const struct queue_msg *m,
 	full = m->env.ret != QUEUE_RET_HDRS && m->env.size <= s->return_max;
 	boundary = pool_printf(pool, "%s/%s", queue_writer_id(w), s->hostname);
 	text = buf_new(4096, 4 * 1024 * 1024);
+	/* its own Received: line names the report's queue id, by which
+	 * accessd recognises a copy it stored already (XQID, in doubt) */
+	rfc5322_date((uint64_t)time(NULL), date, sizeof(date));
+	if (buf_printf(text, "Received: by %s (Tessera) with local\r\n\tid %s"
+	    " (report on %s); %s\r\n", s->hostname, queue_writer_id(w), m->id,
+	    date) == -1) {
+		*err_out = "report too large";
+		goto fail;
+	}
 	if (dsn_format(&m->env, to, rcpts, n, s, boundary, full ?
 	    "message/rfc822" : "text/rfc822-headers", (uint64_t)time(NULL),
 	    text) == -1) {

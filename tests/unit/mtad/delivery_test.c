@@ -253,6 +253,12 @@ Test(dsn, report_is_queued_to_the_sender)
 	cr_assert_eq(got.nrcpts, 1);
 	cr_assert_str_eq(got.rcpts[0].addr, "alice@example.org");
 	cr_assert_eq(qmgr_origin(&got), QMGR_ORIGIN_DSN);
+	/* it opens with a Received: line naming its own queue id (accessd's
+	 * in-doubt check looks for "id QID" there) */
+	cr_assert_eq(strncmp(text, "Received: by mx.example.test (Tessera)"
+	    " with local\r\n\tid ", 55), 0, "%s", text);
+	cr_assert_eq(strncmp(text + 55, id, strlen(id)), 0, "%s", text);
+	cr_assert_eq(text[55 + strlen(id)], ' ');
 	cr_assert_not_null(strstr(text, "Content-Type: multipart/report;"
 	    " report-type=delivery-status;"));
 	cr_assert_not_null(strstr(text, "Original-Envelope-Id: QQ314159\r\n"));
