@@ -147,8 +147,7 @@ populate(struct store_mailbox *mb, const char *dir, struct buf *err)
 			store_err(err, "mkdir %s: %s", path, strerror(errno));
 			return STORE_ERROR;
 		}
-	if ((uv = store_new_uidvalidity(mb, err)) == 0 ||
-	    uidv_write(mb, dir, uv, 1, 0, err) != STORE_OK)
+	if ((uv = store_new_uidvalidity(mb, err)) == 0)
 		return STORE_ERROR;
 	store_index_init(&idx);
 	idx.uidvalidity = uv;
@@ -159,7 +158,11 @@ populate(struct store_mailbox *mb, const char *dir, struct buf *err)
 		store_err(err, "write %s: %s", path, strerror(errno));
 		return STORE_ERROR;
 	}
-	return STORE_OK;
+	/* UIDVALIDITY last: for INBOX, filled in place, its presence tells
+	 * other openers the folder is complete (store_mailbox.c); written
+	 * before the index, it let a delivery find no index, make one and
+	 * append, and then lose its message when this one replaced it */
+	return uidv_write(mb, dir, uv, 1, 0, err);
 }
 
 enum store_result

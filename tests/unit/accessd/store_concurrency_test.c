@@ -168,6 +168,58 @@ Test(store_concurrency, first_open_by_many_at_once_makes_one_mailbox)
 	store_mailbox_close(&mb);
 }
 
+/* The same, many times, with the processes released together: no
+ * opener may find the mailbox half made (UIDVALIDITY before the index
+ * once let one write an index its creator then replaced: two messages
+ * got UID 1 and one was lost). */
+Test(store_concurrency, first_deliveries_racing_never_share_a_uid)
+{
+	char id[32];
+	int st, go[2];
+
+	for (int round = 0; round < 40; round++) {
+		cr_assert_eq(snprintf(id, sizeof(id), "race%d", round) > 0, 1);
+		cr_assert_eq(pipe(go), 0);
+		for (int i = 0; i < PROCS; i++)
+			if (fork() == 0) {
+				struct store_mailbox *cmb;
+				struct store_folder *f = NULL;
+				char c;
+
+				close(go[1]);
+				if (read(go[0], &c, 1) != 0)
+					_exit(3);
+				cmb = store_mailbox_open(root, id, &lim, NULL);
+				if (cmb == NULL || store_folder_open(cmb, "INBOX",
+				    &f, NULL) != STORE_OK || store_append(f, "hi",
+				    2, 0, NULL, 0, NULL, NULL, NULL) != STORE_OK)
+					_exit(1);
+				_exit(0);
+			}
+		close(go[0]);
+		usleep(5000);
+		close(go[1]);	/* every child's read returns at once */
+		for (int i = 0; i < PROCS; i++) {
+			cr_assert_gt(wait(&st), 0);
+			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			    "round %d: child failed: %d", round, st);
+		}
+		struct store_mailbox *mb = st_mailbox(root, id, &lim);
+		struct store_folder *f = st_folder(mb, "INBOX");
+		char *inbox = st_folder_dir(mb, "");
+
+		cr_assert_eq(store_folder_count(f), PROCS, "round %d", round);
+		cr_assert_eq(store_folder_uidnext(f), PROCS + 1, "round %d",
+		    round);
+		for (size_t i = 0; i < store_folder_count(f); i++)
+			cr_assert_eq(store_folder_msg(f, i)->uid, i + 1);
+		st_assert_consistent(f, inbox);
+		free(inbox);
+		store_folder_close(&f);
+		store_mailbox_close(&mb);
+	}
+}
+
 Test(store_concurrency, a_folder_appears_whole_to_sessions_racing_its_creation)
 {
 	struct store_mailbox *mb = st_mailbox(root, "racer", &lim);
