@@ -54,10 +54,18 @@ OPS = ('SELECT', 'FETCH headers', 'FETCH body', 'STORE', 'APPEND',
 
 
 def worker(port, user, seconds, q):
-    c = connect(port)
-    c.login(user, 'demo')
     ops = 0
     lat = {k: [] for k in OPS}
+    try:
+        work(port, user, seconds, lat)
+        ops = 6 * len(lat['SEARCH'])
+    finally:
+        q.put((ops, lat))  # whatever happened: the parent waits for it
+
+
+def work(port, user, seconds, lat):
+    c = connect(port)
+    c.login(user, 'demo')
     end = time.monotonic() + seconds
 
     def timed(kind, fn, *args):
@@ -70,7 +78,8 @@ def worker(port, user, seconds, q):
         typ, data = timed('SELECT', c.select, 'Bench')
         n = int(data[0])
         first = random.randint(1, max(1, n - 99))
-        timed('FETCH headers', c.fetch, '%d:%d' % (first, first + 99),
+        timed('FETCH headers', c.fetch, '%d:%d' % (first,
+                                                   min(n, first + 99)),
               '(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS '
               '(FROM TO SUBJECT DATE MESSAGE-ID)])')
         timed('FETCH body', c.fetch, str(random.randint(1, n)),
@@ -80,9 +89,7 @@ def worker(port, user, seconds, q):
         timed('APPEND', c.append, 'Bench', None, None,
               message(random.randint(0, 999)))
         timed('SEARCH', c.search, None, 'UNSEEN SUBJECT report')
-        ops += 6
     c.logout()
-    q.put((ops, lat))
 
 
 def accessd_cpu(master):
@@ -130,7 +137,7 @@ def children(master):
         except OSError:
             pass
     kids.sort()
-    return [p for _, p in kids[1:]]
+    return kids[0][1], [p for _, p in kids[1:]]
 
 
 def mem(pid):
@@ -152,6 +159,8 @@ def idle(port, master, n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 100), hard))
     m0 = mem(master)
+    lookup, _ = children(master)
+    l0 = mem(lookup)
     conns = []
     for i in range(n):
         c = imaplib.IMAP4('127.0.0.1', port)
@@ -159,18 +168,19 @@ def idle(port, master, n):
         c.select('INBOX')
         conns.append(c)
     time.sleep(2)
-    kids = children(master)
+    _, kids = children(master)
     pss = rss = 0
     for p in kids:
         a, b = mem(p)
         pss += a
         rss += b
     m1 = mem(master)
+    l1 = mem(lookup)
     # all still served: one NOOP on each
     ok = sum(1 for c in conns if c.noop()[0] == 'OK')
     for c in conns:
         c.logout()
-    return len(kids), pss, rss, m1[1] - m0[1], ok
+    return len(kids), pss, rss, m1[1] - m0[1], l1[1] - l0[1], ok
 
 
 def main():
@@ -200,17 +210,19 @@ def main():
         print('| %s | ' % k + ' | '.join('%.1f / %.1f' % (pct(lat[k], 50),
                                                           pct(lat[k], 99))
                                          for _, lat in lats) + ' |')
-    sessions, pss, rss, master_growth, ok = idle(port, master, nidle)
+    sessions, pss, rss, master_growth, lookup_growth, ok = \
+        idle(port, master, nidle)
     print()
     print('| idle authenticated connections | session processes | answered '
           'NOOP | PSS total | PSS per connection | RSS per connection | '
-          'master RSS growth |')
-    print('|---|---|---|---|---|---|---|')
-    print('| %d | %d | %d | %.1f MiB | %.0f KiB | %.0f KiB | %.0f KiB |'
+          'master RSS growth | lookup process RSS growth |')
+    print('|---|---|---|---|---|---|---|---|')
+    print('| %d | %d | %d | %.1f MiB | %.0f KiB | %.0f KiB | %.0f KiB | '
+          '%.0f KiB |'
           % (nidle, sessions, ok, pss / 1048576.0,
              pss / 1024.0 / max(sessions, 1),
-             rss / 1024.0 / max(sessions, 1), master_growth / 1024.0))
-
+             rss / 1024.0 / max(sessions, 1), master_growth / 1024.0,
+             lookup_growth / 1024.0))
 
 if __name__ == '__main__':
     main()
