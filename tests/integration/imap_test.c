@@ -961,11 +961,11 @@ Test(imap, slow_reader_is_bounded_and_cut_off, .timeout = 120)
 	cr_assert_not_null(msg);
 	hl = (size_t)snprintf(msg, len, "From: a@example.test\r\n"
 	    "Subject: big one\r\n\r\n");
-	for (size_t i = hl; i < len; i += 64) {
+	for (size_t i = hl; i + 64 <= len; i += 64) {
 		memset(msg + i, 'b', 62);
 		memcpy(msg + i + 62, "\r\n", 2);
 	}
-	path = tfile(&a, "big.eml", msg, len - (len - hl) % 64);
+	path = tfile(&a, "big.eml", msg, hl + (len - hl) / 64 * 64);
 	free(msg);
 	/* alice: the quota test lowers bob's quota in the shared slapd */
 	out = IMAP(&a, a.imap, "login:alice:demo",
