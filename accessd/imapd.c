@@ -14,6 +14,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,8 @@ struct imapd_cmd_def {
 	bool no_expunge;	/* RFC 3501 7.4.1: no EXPUNGE replies */
 };
 
+static void cmd_enable(struct imapd *d, struct imap_cmd *c);
+
 #define ANY (IMAPD_S_NOTAUTH | IMAPD_S_AUTH | IMAPD_S_SELECTED)
 #define AUTHED (IMAPD_S_AUTH | IMAPD_S_SELECTED)
 static const struct imapd_cmd_def cmds[] = {
@@ -58,7 +63,7 @@ static const struct imapd_cmd_def cmds[] = {
 	{ "LOGIN", imapd_cmd_login, IMAPD_S_NOTAUTH, false, false },
 	{ "AUTHENTICATE", imapd_cmd_authenticate, IMAPD_S_NOTAUTH, false,
 	  false },
-	{ "ENABLE", imapd_cmd_enable, AUTHED, false, false },
+	{ "ENABLE", cmd_enable, AUTHED, false, false },
 	{ "NAMESPACE", imapd_cmd_namespace, AUTHED, false, false },
 	{ "SELECT", imapd_cmd_select, AUTHED, false, false },
 	{ "EXAMINE", imapd_cmd_select, AUTHED, false, false },
@@ -87,11 +92,41 @@ static const struct imapd_cmd_def cmds[] = {
 
 /* ---- replies ---------------------------------------------------------- */
 
+/* A reply goes out in pieces of at most this many bytes, each with its
+ * own send_timeout: a client that takes nothing for send_timeout is cut
+ * off, one on a slow link that keeps taking is not. */
+#define IMAPD_SEND_CHUNK 65536
+
 void
 imapd_write(struct imapd *d, const void *p, size_t len)
 {
-	if (stream_write(d->s, p, len) == -1)
-		d->quit = true;
+	const char *c = p;
+
+	/* the session reads nothing while a write waits: a client that
+	 * pipelines commands and never reads holds at most the stream's
+	 * buffer, one reply and the socket's send buffer */
+	while (len > 0) {
+		size_t n = len > IMAPD_SEND_CHUNK ? IMAPD_SEND_CHUNK : len;
+
+		if (stream_write(d->s, c, n) == -1) {
+			if (!d->quit &&
+			    stream_error(d->s) == STREAM_ERR_TIMEOUT)
+				log_info("send timeout: client takes no "
+				    "replies timeout_ms=%llu",
+				    (unsigned long long)d->ic->send_timeout);
+			d->quit = true;
+			return;
+		}
+		c += n;
+		len -= n;
+	}
+}
+
+const char *
+imapd_literal_capability(const struct imapd *d)
+{
+	return d->ic->nonsync_literals == IMAPD_NONSYNC_MINUS ? "LITERAL-" :
+	    "LITERAL+";
 }
 
 void
@@ -475,6 +510,39 @@ imapd_seqset_uids(struct imapd *d, const char *tag, const struct imap_arg *a,
 	return out;
 }
 
+/* ---- ENABLE (RFC 5161) ------------------------------------------------ */
+
+/*
+ * ENABLE names capabilities as atoms; the server enables those it offers
+ * that are defined to need enabling and lists in the ENABLED response
+ * only the ones this command enabled. None of the extensions defined so
+ * (CONDSTORE, QRESYNC, UTF8=ACCEPT, IMAP4rev2) is offered, so every name
+ * is ignored and ENABLED lists nothing; it is never an error to name an
+ * unknown or unoffered capability. ENABLE belongs to the authenticated
+ * state before a mailbox is selected (section 3.1): BAD once one is.
+ */
+static void
+cmd_enable(struct imapd *d, struct imap_cmd *c)
+{
+	if (d->state == IMAPD_S_SELECTED) {
+		imapd_tagged(d, c->tag, "BAD", "ENABLE is not allowed with a "
+		    "mailbox selected");
+		return;
+	}
+	if (c->n_args == 0) {
+		imapd_tagged(d, c->tag, "BAD", "ENABLE needs capabilities");
+		return;
+	}
+	for (size_t i = 0; i < c->n_args; i++) {
+		if (c->args[i].kind != IMAP_ARG_ATOM) {
+			imapd_tagged(d, c->tag, "BAD", "Bad capability");
+			return;
+		}
+	}
+	imapd_printf(d, "* ENABLED\r\n");
+	imapd_done(d, c, "ENABLE completed");
+}
+
 /* ---- reading a command ------------------------------------------------ */
 
 /* Whether the first line names APPEND (its literal is a message). */
@@ -549,6 +617,7 @@ read_command(struct imapd *d, struct buf *cmd)
 {
 	bool append = false;
 	size_t lines = 0;
+	uint64_t message = 0;	/* APPEND's literal: not in command_max */
 
 	buf_reset(cmd);
 	for (;;) {
@@ -579,7 +648,7 @@ read_command(struct imapd *d, struct buf *cmd)
 		}
 		if (lines++ == 0)
 			append = line_is_append((const uint8_t *)line, len);
-		if (cmd->len + len > d->ic->command_max ||
+		if (cmd->len - message + len > d->ic->command_max ||
 		    buf_append(cmd, line, len) == -1) {
 			imapd_printf(d, "* BYE [LIMIT] Command too long\r\n");
 			return READ_CLOSE;
@@ -588,13 +657,27 @@ read_command(struct imapd *d, struct buf *cmd)
 		    &nonsync);
 		if (rc <= 0)
 			return READ_OK;	/* the parser judges the rest */
+		if (nonsync && d->ic->nonsync_literals == IMAPD_NONSYNC_MINUS &&
+		    n > IMAPD_LITERAL_MINUS_MAX) {
+			/* RFC 7888 section 4: BAD with TOOBIG; the bytes are
+			 * on the way, so the session ends */
+			const char *tag = first_tag(d, cmd);
+
+			log_info("literal refused reason=LITERAL- size=%llu",
+			    (unsigned long long)n);
+			imapd_tagged(d, tag, "BAD", "[TOOBIG] Non-synchronizing "
+			    "literal over 4096 octets (LITERAL-)");
+			imapd_printf(d, "* BYE Cannot skip a literal that "
+			    "large\r\n");
+			return READ_CLOSE;
+		}
 		limit_base = cmd->len;
 		lit_max = append ? d->ctx->store_limits.message_size_max :
 		    d->ic->literal_max;
 		if (n > lit_max)
 			return literal_refused(d, cmd, append, nonsync,
 			    append ? "TOOBIG" : "LIMIT");
-		if (!append && limit_base + n > d->ic->command_max)
+		if (!append && limit_base - message + n > d->ic->command_max)
 			return literal_refused(d, cmd, false, nonsync, "LIMIT");
 		if (append && d->mb != NULL) {
 			buf_reset(d->err);
@@ -615,6 +698,8 @@ read_command(struct imapd *d, struct buf *cmd)
 		}
 		if (read_literal(d, cmd, n) != READ_OK)
 			return READ_CLOSE;
+		if (append)
+			message += n;
 	}
 }
 
@@ -691,7 +776,15 @@ imapd_session(struct stream *s, const struct server_conn *conn,
 	d.lim.args_max = (size_t)ic->args_max;
 	d.lim.ranges_max = (size_t)ic->ranges_max;
 	cmd = buf_new(1024, cmd_max);
-	stream_set_timeouts(s, (int)ic->login_timeout, (int)ic->idle_timeout);
+	stream_set_timeouts(s, (int)ic->login_timeout, (int)ic->send_timeout);
+	if (ic->send_buffer > 0) {
+		int sz = (int)ic->send_buffer;
+
+		if (setsockopt(stream_fd(s), SOL_SOCKET, SO_SNDBUF, &sz,
+		    sizeof(sz)) == -1)
+			log_warn("send_buffer: setsockopt: %s",
+			    strerror(errno));
+	}
 	log_info("connect client=[%s]:%s", conn->client_addr,
 	    conn->client_port);
 	if (conn->implicit_tls) {
@@ -732,7 +825,7 @@ imapd_session(struct stream *s, const struct server_conn *conn,
 			break;
 		if (d.state != IMAPD_S_NOTAUTH)
 			stream_set_timeouts(s, (int)ic->idle_timeout,
-			    (int)ic->idle_timeout);
+			    (int)ic->send_timeout);
 	}
 out:
 	stream_flush(s);

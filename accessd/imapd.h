@@ -119,6 +119,9 @@ uint32_t imapd_recent_claim(struct imapd *d, const char *folder, uint32_t uv,
 /* Add UIDs lo..hi (ascending calls) to the session's recent set. */
 void imapd_recent_add(struct imapd *d, uint32_t lo, uint32_t hi);
 bool imapd_is_recent(const struct imapd *d, uint32_t uid);
+/* "LITERAL+" or "LITERAL-" as [accessd.imap] nonsync_literals says,
+ * for the CAPABILITY list. */
+const char *imapd_literal_capability(const struct imapd *d);
 /* Close the selected folder (no expunge). */
 void imapd_unselect(struct imapd *d);
 

@@ -11,6 +11,8 @@
 #include "accessd/imapd_config.h"
 #include "lib/banned.h"
 
+static const char *const nonsync_words[] = { "plus", "minus", NULL };
+
 #define T struct imapd_config
 static const struct cfg_key imapd_keys[] = {
 	CFG_SIZE(T, line_max, "line_max", "64k", "1k", "1m",
@@ -33,6 +35,15 @@ static const struct cfg_key imapd_keys[] = {
 	    "before the session is closed"),
 	CFG_TIME(T, login_timeout, "login_timeout", "1m", "1s", "1h",
 	    "silence of a client that has not logged in"),
+	CFG_TIME(T, send_timeout, "send_timeout", "5m", "1s", "1h",
+	    "longest wait for a client to take the next 64 KiB of replies "
+	    "before the session is closed (a client that does not read)"),
+	CFG_SIZE(T, send_buffer, "send_buffer", "0", "0", "16m",
+	    "kernel send buffer of a session's socket (SO_SNDBUF); 0 leaves "
+	    "the kernel's own sizing"),
+	CFG_ENUM(T, nonsync_literals, "nonsync_literals", "plus",
+	    nonsync_words, "non-synchronizing literals: plus (LITERAL+, up "
+	    "to the limits) or minus (LITERAL-, at most 4096 octets)"),
 	CFG_BOOL(T, plaintext_loopback, "plaintext_loopback", "no",
 	    "allow LOGIN and plaintext SASL without TLS from loopback"),
 	CFG_INT(T, auth_failures_max, "auth_failures_max", "3", "1", "100",

@@ -14,6 +14,14 @@
 
 #include "lib/cfg.h"
 
+/* Which non-synchronizing literals (RFC 7888) the server accepts. */
+enum imapd_nonsync {
+	IMAPD_NONSYNC_PLUS = 0,		/* LITERAL+: up to the limits */
+	IMAPD_NONSYNC_MINUS = 1,	/* LITERAL-: at most 4096 octets */
+};
+/* RFC 7888 section 4: LITERAL- allows {n+} only for n up to this. */
+#define IMAPD_LITERAL_MINUS_MAX 4096
+
 struct imapd_config {
 	uint64_t line_max;		/* one command line, CRLF included */
 	uint64_t literal_max;		/* a literal outside APPEND */
@@ -24,6 +32,9 @@ struct imapd_config {
 	int64_t search_keys_max;	/* keys of one SEARCH */
 	uint64_t idle_timeout;		/* ms; also each IDLE */
 	uint64_t login_timeout;		/* ms; before authentication */
+	uint64_t send_timeout;		/* ms; one write a client must take */
+	uint64_t send_buffer;		/* SO_SNDBUF; 0: the kernel's choice */
+	int nonsync_literals;		/* IMAPD_NONSYNC_* */
 	bool plaintext_loopback;
 	int64_t auth_failures_max;
 	char **sasl_mechanisms;

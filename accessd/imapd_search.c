@@ -165,11 +165,18 @@ static const char *const header_keys[] = { "FROM", "TO", "CC", "BCC",
 static struct key *
 parse_list(struct sp *p, size_t depth)
 {
-	struct key *k = new_key(p, K_AND);
+	struct key *k;
 	size_t cap = 0;
 
-	if (k == NULL)
-		return NULL;
+	if (depth > 0) {
+		/* a parenthesized list is a search key of its own */
+		if ((k = new_key(p, K_AND)) == NULL)
+			return NULL;
+	} else {
+		/* the command's keys: not one more of them */
+		k = pool_alloc(p->d->cmd_pool, sizeof(*k));
+		k->kind = K_AND;
+	}
 	while (p->pos < p->n) {
 		struct key *c = parse_key(p, depth);
 

@@ -23,10 +23,19 @@
 #                    given), print what arrives within SECS, DONE
 #   lmtp:PORT:RCPT   deliver one small message by LMTP
 #   sleep:SECS
+#   slowread:PID:USER:PASS:COUNT:SECS  a second connection that logs in,
+#                    selects INBOX, reads one FETCH 1 BODY.PEEK[], then
+#                    pipelines COUNT more and reads nothing for up to SECS,
+#                    watching VmRSS of its session process (a new
+#                    descendant of accessd's PID); meanwhile the current
+#                    connection FETCHes message 1's header. Prints "SLOW"
+#                    lines: rss at start, largest growth, when it ended.
 # A '~' in an argument stands for ':' (sequence sets, 1~*).
 # Only talks to 127.0.0.1. Output is data for the test to check.
 import imaplib
+import os
 import select
+import socket
 import smtplib
 import ssl
 import sys
@@ -107,6 +116,108 @@ def deliver(port, rcpt):
                b'From: sender@remote.example\r\nSubject: lmtp\r\n\r\nhi\r\n')
     c.quit()
     print('LMTP delivered')
+
+
+def descendants(root):
+    parent = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as f:
+                st = f.read()
+        except OSError:
+            continue
+        parent[int(name)] = int(st[st.rindex(')') + 2:].split()[1])
+    out, todo = set(), [root]
+    while todo:
+        p = todo.pop()
+        for c, pp in parent.items():
+            if pp == p and c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def rss_kb(pid):
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for ln in f:
+                if ln.startswith('VmRSS:'):
+                    return int(ln.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def slow_reply(f, tag):
+    """Read replies from file f up to the tagged one (literals too)."""
+    while True:
+        ln = f.readline()
+        if not ln:
+            raise EOFError('closed')
+        m = ln.rstrip()
+        if m.endswith(b'}') and b'{' in m:
+            f.read(int(m[m.rindex(b'{') + 1:-1]))
+            continue
+        if ln.startswith(tag + b' '):
+            return ln.decode(errors='replace').rstrip()
+
+
+def slowread(port, pid, user, password, count, secs):
+    before = descendants(int(pid))
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # a small receive window (set before connecting, so the window scale
+    # fits it), so the server's replies back up early
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.connect(('127.0.0.1', int(port)))
+    s.sendall(b's1 LOGIN %s %s\r\ns2 SELECT INBOX\r\n'
+              b's3 FETCH 1 BODY.PEEK[]\r\n' % (user.encode(),
+                                               password.encode()))
+    f = s.makefile('rb')
+    for tag in (b's1', b's2', b's3'):
+        print('SLOW %s' % slow_reply(f, tag))
+    new = descendants(int(pid)) - before
+    if len(new) != 1:
+        print('SLOW session pid not found: %s' % sorted(new))
+        return
+    sess = new.pop()
+    rss0 = rss_kb(sess)
+    print('SLOW session found rss0 %d kB' % rss0)
+    s.sendall(b''.join(b'p%d FETCH 1 BODY.PEEK[]\r\n' % i
+                       for i in range(int(count))))
+    print('SLOW sent %s commands' % count)
+    start = time.monotonic()
+    grow, other_done, gone = 0, False, None
+    while time.monotonic() - start < float(secs):
+        r = rss_kb(sess)
+        if r is None:
+            gone = time.monotonic() - start
+            break
+        grow = max(grow, r - rss0)
+        if not other_done and time.monotonic() - start > 0.5:
+            show('other', cur.fetch('1', '(BODY.PEEK[HEADER.FIELDS '
+                                         '(SUBJECT)])'))
+            other_done = True
+        time.sleep(0.05)
+    print('SLOW max growth %d kB' % grow)
+    if gone is None:
+        print('SLOW session still running after %s s' % secs)
+        return
+    print('SLOW session ended after %.1f s' % gone)
+    # what the kernel had queued arrives, then the end of the stream
+    s.settimeout(5)
+    got = 0
+    try:
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            got += len(b)
+    except ConnectionResetError:
+        pass
+    print('SLOW connection closed after %d more bytes' % got)
+    s.close()
 
 
 def run(port, cafile, ops):
@@ -203,6 +314,8 @@ def run(port, cafile, ops):
                 idle(*a[1:])
             elif a[0] == 'lmtp':
                 deliver(a[1], a[2])
+            elif a[0] == 'slowread':
+                slowread(port, *a[1:])
             elif a[0] == 'sleep':
                 time.sleep(float(a[1]))
             else:

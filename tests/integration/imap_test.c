@@ -426,6 +426,10 @@ Test(imap, state_and_syntax_errors)
 {
 	struct ad a;
 	char *out;
+	char big5000[5001];
+
+	memset(big5000, 'y', 5000);
+	big5000[5000] = '\0';
 
 	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
 	out = IMAP(&a, a.imap, "raw:b1 SELECT INBOX", "raw:b2 FROB",
@@ -433,8 +437,12 @@ Test(imap, state_and_syntax_errors)
 	    "raw:b5  NOOP", "raw:b6 LOGIN alice demo", "raw:b7 LOGIN a b",
 	    "raw:b8 FETCH 1 FLAGS", "raw:b9 UID NOOP", "raw:b10 SELECT \"INBOX",
 	    "raw:b11 NAMESPACE", "raw:b12 ID NIL", "raw:b13 ENABLE CONDSTORE",
+	    "raw:e1 ENABLE UTF8=ACCEPT X-UNKNOWN IMAP4rev2", "raw:e2 ENABLE",
+	    "raw:e3 ENABLE \"CONDSTORE\"",
+	    op("raw:e4 ID (\"a\" {5000+}\\n%s)", big5000),
 	    "raw:b14 SELECT INBOX", "raw:b15 FETCH 2 FLAGS",
-	    "raw:b16 FETCH 1:* (FLAGS", "raw:b17 LOGOUT");
+	    "raw:b16 FETCH 1:* (FLAGS", "raw:e5 ENABLE CONDSTORE",
+	    "raw:b17 LOGOUT");
 	HAS(out, "R b1 BAD Log in first", &a);
 	HAS(out, "R b2 BAD Unknown command", &a);
 	HAS(out, "R b3 BAD No arguments expected", &a);
@@ -447,7 +455,18 @@ Test(imap, state_and_syntax_errors)
 	HAS(out, "R b10 BAD Bad character in quoted string", &a);
 	HAS(out, "R * NAMESPACE ((\"\" \"/\")) NIL NIL", &a);
 	HAS(out, "R * ID (\"name\" \"tessera\"", &a);
-	HAS(out, "R * ENABLED", &a);
+	/* nothing this server offers needs enabling: ENABLED lists none,
+	 * unknown names are no error (RFC 5161 3.1) */
+	HAS(out, "R * ENABLED\nR b13 OK ENABLE completed", &a);
+	HAS(out, "R * ENABLED\nR e1 OK ENABLE completed", &a);
+	HAS(out, "R e2 BAD ENABLE needs capabilities", &a);
+	HAS(out, "R e3 BAD Bad capability", &a);
+	/* LITERAL+ (the default): a non-synchronizing literal over 4096
+	 * octets within literal_max is taken without a go-ahead */
+	HASNT(out, "R + Ready", &a);
+	HAS(out, "R e4 OK ID completed", &a);
+	/* ENABLE after SELECT is an error (RFC 5161 3.1) */
+	HAS(out, "R e5 BAD ENABLE is not allowed with a mailbox selected", &a);
 	HAS(out, "R b14 OK [READ-WRITE] SELECT completed", &a);
 	HAS(out, "R b15 BAD Message sequence number out of range", &a);
 	HAS(out, "R b16 BAD Missing )", &a);
@@ -838,7 +857,14 @@ Test(imap, limits_crossed)
 	    "select:INBOX",
 	    "raw:l11 FETCH 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 FLAGS",
 	    "raw:l12 FETCH 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 FLAGS",
-	    "raw:l13 SEARCH SEEN SEEN SEEN", "raw:l14 SEARCH SEEN SEEN SEEN SEEN",
+	    "raw:l13 SEARCH SEEN SEEN SEEN SEEN",
+	    "raw:l14 SEARCH SEEN SEEN SEEN SEEN SEEN",
+	    "raw:l15 SEARCH (((SEEN)))", "raw:l16 SEARCH ((((SEEN))))",
+	    "raw:l18 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])",
+	    "raw:l19 FETCH 1 (((FLAGS)))", "raw:l20 FETCH 1 ((((FLAGS))))",
+	    op("raw:l21 ID (\"a\" {1000}\\n%.1000s \"b\" {1000}\\n%.1000s "
+	    "\"c\" {1000}\\n%.1000s \"d\" {1000}\\n%.1000s \"e\" {1000}", lit,
+	    lit, lit, lit), "noop",
 	    big, "noop");
 	HAS(out, "R l1 OK ID completed", &a);
 	HAS(out, "R + Ready for literal data\nR * ID", &a);
@@ -854,6 +880,15 @@ Test(imap, limits_crossed)
 	HAS(out, "R l12 BAD Bad sequence set", &a);
 	HAS(out, "R l13 OK SEARCH completed", &a);
 	HAS(out, "R l14 BAD [LIMIT] Too many search keys", &a);
+	/* parenthesis depth in SEARCH and FETCH, at and over depth_max 3 */
+	HAS(out, "R l15 OK SEARCH completed", &a);
+	HAS(out, "R l16 BAD [LIMIT] Too deeply nested", &a);
+	HAS(out, "R l18 OK FETCH completed", &a);
+	HAS(out, "R l19 BAD Bad fetch item", &a);
+	HAS(out, "R l20 BAD [LIMIT] Too deeply nested", &a);
+	/* command_max 4k: the fifth literal of 1000 would cross it */
+	HAS(out, "R l21 BAD [LIMIT] Literal too large", &a);
+	HAS(out, "OP noop OK", &a);
 	HAS(out, "R * BYE [LIMIT] Line too long", &a);
 	free(out);
 	/* a non-synchronizing literal over the limit ends the session */
@@ -866,6 +901,101 @@ Test(imap, limits_crossed)
 	out = IMAP(&a, a.imap, "sleep:2", "noop");
 	HAS(out, "Autologout", &a);
 	free(out);
+	ad_stop(&a);
+}
+
+Test(imap, literal_minus)
+{
+	struct ad a;
+	char *out;
+	char lit[5001];
+
+	memset(lit, 'z', sizeof(lit) - 1);
+	lit[sizeof(lit) - 1] = '\0';
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK
+	    "nonsync_literals = minus\n");
+	/* LITERAL-: {4096+} is fine, a synchronizing {5000} too */
+	out = IMAP(&a, a.imap, "login:alice:demo",
+	    op("raw:m1 ID (\"a\" {4096+}\\n%.4096s)", lit),
+	    op("raw:m2 ID (\"a\" {5000}\\n%.5000s)", lit),
+	    op("raw:m3 APPEND INBOX {4097+}\\n%.4097s", lit), "noop");
+	HAS(out, "R m1 OK ID completed", &a);
+	HAS(out, "R + Ready for literal data\nR * ID", &a);
+	HAS(out, "R m2 OK ID completed", &a);
+	/* RFC 7888 section 4: over 4096 octets is BAD [TOOBIG]; the
+	 * literal's bytes are on the way, so the session ends */
+	HAS(out, "R m3 BAD [TOOBIG]", &a);
+	HAS(out, "Cannot skip a literal that large", &a);
+	HASNT(out, "OP noop OK", &a);
+	free(out);
+	/* an ID with {4097+} too, and nothing was appended by m3 */
+	out = IMAP(&a, a.imap, "login:alice:demo", "examine:INBOX",
+	    op("raw:m4 ID (\"a\" {4097+}\\n%.4097s)", lit));
+	HAS(out, "OP examine OK 0", &a);
+	HAS(out, "R m4 BAD [TOOBIG]", &a);
+	free(out);
+	ad_stop(&a);
+}
+
+/* The VmRSS growth the client saw ("SLOW max growth N kB"). */
+static long
+slow_growth(struct ad *a, const char *out)
+{
+	const char *p = strstr(out, "SLOW max growth ");
+
+	ITEST_ASSERT(p != NULL, a->p, "no growth in:\n%s", out);
+	return strtol(p + 16, NULL, 10);
+}
+
+Test(imap, slow_reader_is_bounded_and_cut_off, .timeout = 120)
+{
+	struct ad a;
+	char *out, *path, *msg, *s_ended;
+	size_t len = 1024 * 1024, hl;
+	double ended;
+
+	ad_start(&a, env("ADTEST_URI"), NULL, "message_size_max = 2m\n",
+	    PLAIN_OK "send_timeout = 2s\nsend_buffer = 64k\n");
+	/* a 1 MiB message: 100 pipelined FETCH BODY[] ask for 100 MiB */
+	msg = malloc(len);
+	cr_assert_not_null(msg);
+	hl = (size_t)snprintf(msg, len, "From: a@example.test\r\n"
+	    "Subject: big one\r\n\r\n");
+	for (size_t i = hl; i + 64 <= len; i += 64) {
+		memset(msg + i, 'b', 62);
+		memcpy(msg + i + 62, "\r\n", 2);
+	}
+	path = tfile(&a, "big.eml", msg, hl + (len - hl) / 64 * 64);
+	free(msg);
+	/* alice: the quota test lowers bob's quota in the shared slapd */
+	out = IMAP(&a, a.imap, "login:alice:demo",
+	    op("append:INBOX::%s", path), "select:INBOX",
+	    op("slowread:%ld:alice:demo:100:20", (long)a.p->pid), "noop");
+	HAS(out, "OP append OK", &a);
+	HAS(out, "SLOW s3 OK FETCH completed", &a);
+	HAS(out, "SLOW session found", &a);
+	/* the session holds one reply at most, not the 100 MiB asked */
+	ITEST_ASSERT(slow_growth(&a, out) < 16 * 1024, a.p,
+	    "session grew: %s", out);
+	/* and ends once the client took nothing for send_timeout */
+	s_ended = strstr(out, "SLOW session ended after ");
+	ITEST_ASSERT(s_ended != NULL, a.p, "session not ended: %s", out);
+	ended = strtod(s_ended + 25, NULL);
+	ITEST_ASSERT(ended >= 1.5 && ended < 12, a.p, "ended after %.1f s",
+	    ended);
+	HAS(out, "SLOW connection closed", &a);
+	/* the other session was served meanwhile, and still is */
+	HAS(out, "OP other OK 1 (BODY[HEADER.FIELDS (\"SUBJECT\")] {20}", &a);
+	HAS(out, "Subject: big one", &a);
+	HAS(out, "OP noop OK", &a);
+	free(out);
+	{
+		char *log = read_file(a.log, &len);
+
+		HAS(log, "send timeout: client takes no replies", &a);
+		free(log);
+	}
+	free(path);
 	ad_stop(&a);
 }
 

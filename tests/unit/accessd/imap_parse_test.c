@@ -179,11 +179,24 @@ Test(imapd_config, defaults_ranges_and_docs)
 	cr_assert_eq(ic->line_max, 65536);
 	cr_assert_eq(ic->n_sasl_mechanisms, 2);
 	cr_assert_not(ic->plaintext_loopback);
+	cr_assert_eq(ic->send_timeout, 5u * 60 * 1000);
+	cr_assert_eq(ic->send_buffer, 0);
+	cr_assert_eq(ic->nonsync_literals, IMAPD_NONSYNC_PLUS);
+	cfg_free(&c);
+	c = cfg_new(defs, 1);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[accessd.imap]\n"
+	    "nonsync_literals = minus\n", err), 0, "%s", buf_cstr(err));
+	cr_assert_eq(((const struct imapd_config *)cfg_get(c,
+	    "accessd.imap"))->nonsync_literals, IMAPD_NONSYNC_MINUS);
+	cfg_free(&c);
+	c = cfg_new(defs, 1);
+	cr_assert_eq(cfg_load_string(c, "t.conf", "[accessd.imap]\n"
+	    "nonsync_literals = star\n", err), -1);
 	cfg_free(&c);
 	c = cfg_new(defs, 1);
 	cr_assert_eq(cfg_load_string(c, "t.conf", "[accessd.imap]\n"
 	    "depth_max = 1\n", err), -1);
 	cfg_free(&c);
-	cr_assert_eq(docs_check_sections(defs, 1), 12);
+	cr_assert_eq(docs_check_sections(defs, 1), 15);
 	buf_free(&err);
 }
