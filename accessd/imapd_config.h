@@ -16,6 +16,7 @@
 
 struct imapd_config {
 	uint64_t line_max;		/* one command line, CRLF included */
+	uint64_t auth_line_max;		/* an AUTHENTICATE response line */
 	uint64_t literal_max;		/* a literal outside APPEND */
 	uint64_t command_max;		/* lines + literals, APPEND data aside */
 	int64_t depth_max;		/* parenthesis nesting */
@@ -26,8 +27,6 @@ struct imapd_config {
 	uint64_t login_timeout;		/* ms; before authentication */
 	bool plaintext_loopback;
 	int64_t auth_failures_max;
-	char **sasl_mechanisms;
-	size_t n_sasl_mechanisms;
 };
 
 extern const struct cfg_section_def imapd_config_def;
