@@ -1,17 +1,20 @@
 /*
  * tests/integration/gssapi_auth_test.c - Kerberos sign-on end to end:
- * AUTH GSSAPI on mtad submission and accessd POP3 with real clients.
+ * AUTH GSSAPI on mtad submission and accessd POP3, AUTHENTICATE GSSAPI
+ * on accessd IMAP, with real clients.
  *
  * Fixtures, started once for the suite: two MIT KDCs (realm EXAMPLE.TEST
  * with alice, bob, carol, dave, erin; realm OTHER.TEST with its own alice
  * and a cross-realm key krbtgt/EXAMPLE.TEST@OTHER.TEST, so OTHER.TEST
  * principals get real tickets for EXAMPLE.TEST services), a slapd with
  * the sample tree plus erin (receive-only), and the built mtad and
- * accessd sharing one tessera.conf ([sasl] keytab with smtp/localhost and
- * pop/localhost, hostname localhost, allowed_realms EXAMPLE.TEST). In
- * the directory carol is disabled, dave has no entry.
+ * accessd sharing one tessera.conf ([sasl] keytab with smtp/localhost,
+ * pop/localhost and imap/localhost, hostname localhost, allowed_realms
+ * EXAMPLE.TEST; the submission and POP3 listeners name their mechanisms,
+ * the IMAP listener takes [sasl] mechanisms). In the directory carol is
+ * disabled, dave has no entry.
  *
- * Clients: Cyrus's smtptest and pop3test (cyrus-clients) and msmtp
+ * Clients: Cyrus's smtptest, pop3test and imtest (cyrus-clients) and msmtp
  * (GNU SASL), each with its own ticket cache filled by kinit from the
  * fixture's user keytabs. Tests that need another configuration (allowed
  * realms, a directory that is down) start daemons of their own.
@@ -23,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -34,6 +39,7 @@
 #define BASE "dc=example,dc=test"
 #define SMTPTEST "/usr/lib/cyrus/bin/smtptest"
 #define POP3TEST "/usr/lib/cyrus/bin/pop3test"
+#define IMTEST "/usr/lib/cyrus/bin/imtest"
 
 const char *__lsan_default_suppressions(void);
 const char *
@@ -125,7 +131,7 @@ daemon_env(const char *dir)
 static char *
 write_conf(const char *dir, const char *name, const char *uri,
     const char *sasl_extra, const char *accessd_extra, uint16_t sub,
-    uint16_t lmtp, uint16_t pop)
+    uint16_t lmtp, uint16_t pop, uint16_t imap)
 {
 	char *conf = NULL, *text = NULL, *mail = path_in(dir, "mail");
 	char *kt = path_in(dir, "mail.keytab"), *run = path_in(dir, "run");
@@ -142,7 +148,8 @@ write_conf(const char *dir, const char *name, const char *uri,
 	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
 	    "connect_timeout = 1s\nop_timeout = 2s\n"
 	    "[lookup]\nquery_timeout = 5s\n"
-	    "[sasl]\nkeytab = %s\nhostname = localhost\n%s"
+	    "[sasl]\nkeytab = %s\nhostname = localhost\n"
+	    "mechanisms = GSSAPI PLAIN LOGIN\n%s"
 	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
 	    "lmtp_port = %u\n"
 	    "[mtad.listener.sub]\nport = %u\ntype = submission\n"
@@ -151,9 +158,10 @@ write_conf(const char *dir, const char *name, const char *uri,
 	    "[accessd.store]\nmail_root = %s\nfsync = no\n"
 	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
 	    "[accessd.listener.pop3]\nport = %u\ntype = pop3\n"
-	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n",
+	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n"
+	    "[accessd.listener.imap]\nport = %u\ntype = imap\n",
 	    run, run, uri, kt, sasl_extra, lmtp, sub, accessd_extra, mail,
-	    lmtp, pop) < 0 ||
+	    lmtp, pop, imap) < 0 ||
 	    write_text(conf, text) != 0) {
 		free(conf);
 		conf = NULL;
@@ -221,7 +229,7 @@ setup(void)
 {
 	char *d = NULL, *ldif = NULL, *sample = NULL, *ldifs = NULL;
 	char *kt = NULL, *conf = NULL, *cc = NULL;
-	uint16_t ports[3];
+	uint16_t ports[4];
 	int rc = -1;
 
 	fx.dir = itest_tmpdir("gssapi-auth");
@@ -244,11 +252,11 @@ setup(void)
 	kt = path_in(fx.kdc->keytab_dir, "services.keytab");
 	d = path_in(fx.dir, "mail.keytab");
 	if (fx.slapd == NULL || copy_file(kt, d) != 0 ||
-	    itest_free_ports(ports, 3) != 0)
+	    itest_free_ports(ports, 4) != 0)
 		goto out;
 	conf = write_conf(fx.dir, "tessera", fx.slapd->uri,
 	    "allowed_realms = EXAMPLE.TEST\n", "", ports[0], ports[1],
-	    ports[2]);
+	    ports[2], ports[3]);
 	if (conf == NULL)
 		goto out;
 	fx.accessd = start_daemon(fx.dir, "accessd", conf, ports[1]);
@@ -266,6 +274,7 @@ setup(void)
 	setenv("GT_KT2", fx.kdc2->keytab_dir, 1);
 	setenv_u16("GT_SUB", ports[0]);
 	setenv_u16("GT_POP", ports[2]);
+	setenv_u16("GT_IMAP", ports[3]);
 	rc = 0;
 out:
 	free(d);
@@ -407,6 +416,30 @@ pop3test(const char *port, const char *cc, const char *cmds,
 		char *argv[] = { POP3TEST, "-m", "GSSAPI", "-p", (char *)port,
 			"-f", file, "localhost", NULL };
 
+		(void)client(argv, cc, out);
+	}
+	unlink(file);
+	free(file);
+}
+
+/* imtest -m GSSAPI (-u authz if given), then the commands in a file
+ * (". LOGOUT" or as given). */
+static void
+imtest(const char *port, const char *cc, const char *authz, const char *cmds,
+    struct buf *out)
+{
+	char *file = NULL;
+
+	cr_assert_geq(asprintf(&file, "%s/imap-%d.cmds", need("GT_DIR"),
+	    (int)getpid()), 0);
+	cr_assert_eq(write_text(file, cmds), 0);
+	{
+		char *argv[] = { IMTEST, "-m", "GSSAPI", "-p", (char *)port,
+			"-f", file, authz != NULL ? "-u" : "localhost",
+			(char *)authz, "localhost", NULL };
+
+		if (authz == NULL)
+			argv[8] = NULL;
 		(void)client(argv, cc, out);
 	}
 	unlink(file);
@@ -590,6 +623,89 @@ Test(gssapi_auth, pop3_ticket_signs_on_and_refusals)
 	free(other);
 }
 
+
+/* ---- IMAP ----------------------------------------------------------- */
+
+Test(gssapi_auth, imap_ticket_signs_on)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+
+	imtest(need("GT_IMAP"), alice, NULL, ". LOGOUT\r\n", out);
+	/* the listener names no mechanisms: [sasl] mechanisms apply */
+	cr_assert(has(out, "AUTH=GSSAPI"), "%s", buf_cstr(out));
+	cr_assert(has(out, "SASL-IR"), "%s", buf_cstr(out));
+	/* imtest sent the ticket with the command (SASL-IR) */
+	cr_assert(has(out, "AUTHENTICATE GSSAPI YII"), "%s", buf_cstr(out));
+	cr_assert(has(out, "OK [CAPABILITY"), "%s", buf_cstr(out));
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(has(out, "* BYE Logging out"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=alice",
+	    "dn=\"uid=alice,ou=people," BASE));
+	buf_free(&out);
+	free(alice);
+}
+
+Test(gssapi_auth, imap_refusals)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *carol = ticket("GT_KT", "carol", "carol");
+	char *dave = ticket("GT_KT", "dave", "dave");
+	char *erin = ticket("GT_KT", "erin", "erin");
+	char *other = ticket("GT_KT2", "alice", "alice@OTHER.TEST");
+	const char *imap = need("GT_IMAP");
+
+	imtest(imap, carol, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "result=fail_auth", "reason=disabled",
+	    "principal=carol@EXAMPLE.TEST",
+	    "dn=\"uid=carol,ou=people," BASE));
+	imtest(imap, dave, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=no_user", "principal=dave@EXAMPLE.TEST", "dn=\"-\""));
+	imtest(imap, erin, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=receive_only", "principal=erin@EXAMPLE.TEST"));
+	/* Kerberos accepts the cross-realm ticket; allowed_realms does not */
+	imtest(imap, other, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=realm_not_allowed", "principal=alice@OTHER.TEST"));
+	/* no ticket: the client cannot even start */
+	imtest(imap, NULL, NULL, ". LOGOUT\r\n", out);
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(has(out, "Authentication failed"), "%s", buf_cstr(out));
+	buf_free(&out);
+	free(carol);
+	free(dave);
+	free(erin);
+	free(other);
+}
+
+Test(gssapi_auth, imap_authorization_identity)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+
+	/* another account: refused as an authorization failure */
+	imtest(need("GT_IMAP"), alice, "bob", ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHORIZATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "result=fail_authz", "reason=authz_refused",
+	    "principal=alice@EXAMPLE.TEST"));
+	/* her own address names the same entry: accepted */
+	imtest(need("GT_IMAP"), alice, "alice@example.test", ". LOGOUT\r\n",
+	    out);
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	buf_free(&out);
+	free(alice);
+}
+
 /* A message submitted with msmtp and a Kerberos login arrives, and bob
  * reads it with pop3test and his own Kerberos login. */
 Test(gssapi_auth, submitted_by_kerberos_read_back_by_kerberos)
@@ -646,13 +762,77 @@ Test(gssapi_auth, submitted_by_kerberos_read_back_by_kerberos)
 	free(bob);
 }
 
+
+/* The same over IMAP: smtptest cannot send a message, so alice submits
+ * with msmtp (GNU SASL's GSSAPI) to bob, the queue manager delivers it
+ * over LMTP, and bob reads it with imtest and his own Kerberos login. */
+Test(gssapi_auth, submitted_by_kerberos_read_over_imap_by_kerberos)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+	char *bob = ticket("GT_KT", "bob", "bob");
+	char *msg = NULL, *cmd = NULL, *subject = NULL, *search = NULL;
+	bool seen = false;
+
+	cr_assert_geq(asprintf(&subject, "kerberos over imap %d",
+	    (int)getpid()), 0);
+	cr_assert_geq(asprintf(&msg, "%s/imsg-%d.txt", need("GT_DIR"),
+	    (int)getpid()), 0);
+	{
+		char *text = NULL;
+
+		cr_assert_geq(asprintf(&text, "From: alice@example.test\n"
+		    "To: bob@example.test\nSubject: %s\n\n"
+		    "read back with a ticket\n", subject), 0);
+		cr_assert_eq(write_text(msg, text), 0);
+		free(text);
+	}
+	cr_assert_geq(asprintf(&cmd, "msmtp --host=localhost --port=%s"
+	    " --auth=gssapi --user=alice --tls=off"
+	    " --from=alice@example.test bob@example.test < %s",
+	    need("GT_SUB"), msg), 0);
+	{
+		char *argv[] = { "sh", "-c", cmd, NULL };
+
+		cr_assert_eq(client(argv, alice, out), 0, "msmtp: %s",
+		    buf_cstr(out));
+	}
+	cr_assert(LOG_HAS(need("GT_DIR"), "mtad.log", "event=accepted",
+	    "auth=alice"));
+	/* find it by subject (other tests write to bob too), then fetch it */
+	cr_assert_geq(asprintf(&search, ". SELECT INBOX\r\n"
+	    ". UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n"
+	    ". SEARCH SUBJECT \"%s\"\r\n"
+	    ". FETCH 1:* BODY[]\r\n. LOGOUT\r\n", subject), 0);
+	/* delivery is asynchronous (queue manager, LMTP): poll */
+	for (int i = 0; i < 50 && !seen; i++) {
+		imtest(need("GT_IMAP"), bob, NULL, search, out);
+		cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+		seen = has(out, subject) && has(out, "read back with a ticket");
+		if (!seen)
+			usleep(200 * 1000);
+	}
+	cr_assert(seen, "the message did not arrive: %s", buf_cstr(out));
+	cr_assert(has(out, "(authenticated as alice)"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=bob",
+	    "dn=\"uid=bob,ou=people," BASE));
+	buf_free(&out);
+	unlink(msg);
+	free(msg);
+	free(cmd);
+	free(search);
+	free(subject);
+	free(alice);
+	free(bob);
+}
+
 /* ---- configurations of their own ------------------------------------ */
 
 struct own {
 	char *dir, *conf;
-	uint16_t ports[3];
+	uint16_t ports[4];
 	struct itest_proc *mtad, *accessd;
-	char sub[8], pop[8];
+	char sub[8], pop[8], imap[8];
 };
 
 static void
@@ -669,12 +849,13 @@ own_start_a(struct own *o, const char *uri, const char *sasl_extra,
 	kt = path_in(need("GT_KT"), "services.keytab");
 	dst = path_in(o->dir, "mail.keytab");
 	cr_assert_eq(copy_file(kt, dst), 0);
-	cr_assert_eq(itest_free_ports(o->ports, 3), 0);
+	cr_assert_eq(itest_free_ports(o->ports, 4), 0);
 	o->conf = write_conf(o->dir, "tessera", uri, sasl_extra, accessd_extra,
-	    o->ports[0], o->ports[1], o->ports[2]);
+	    o->ports[0], o->ports[1], o->ports[2], o->ports[3]);
 	cr_assert_not_null(o->conf);
 	snprintf(o->sub, sizeof(o->sub), "%u", o->ports[0]);
 	snprintf(o->pop, sizeof(o->pop), "%u", o->ports[2]);
+	snprintf(o->imap, sizeof(o->imap), "%u", o->ports[3]);
 	free(kt);
 	free(dst);
 }
@@ -765,6 +946,9 @@ Test(gssapi_auth, directory_down_is_a_temporary_failure)
 	cr_assert(has(out, "-ERR [SYS/TEMP]"), "%s", buf_cstr(out));
 	cr_assert(LOG_HAS(o.dir, "accessd.log", "mech=GSSAPI",
 	    "result=fail_temp", "principal=alice@EXAMPLE.TEST"));
+	imtest(o.imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [UNAVAILABLE]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
 	own_stop(&o);
 	buf_free(&out);
 	free(alice);
@@ -816,4 +1000,77 @@ Test(gssapi_auth, pop3_auth_line_limit)
 	own_stop(&o);
 	buf_free(&out);
 	free(alice);
+}
+
+/* Read from fd until want has come (1) or 5 s passed (0); what came is
+ * appended to got. */
+static bool
+read_until(int fd, struct buf *got, const char *want)
+{
+	struct timeval tv = { .tv_sec = 5 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (strstr(buf_cstr(got), want) == NULL) {
+		char chunk[512];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n <= 0)
+			return false;
+		buf_append(got, chunk, (size_t)n);
+	}
+	return true;
+}
+
+static void
+send_text(int fd, const char *text)
+{
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* An AUTHENTICATE continuation line is capped at [accessd.imap]
+ * auth_line_max; one within it reaches SASL (and fails as the garbage it
+ * is), one past it gets BAD [LIMIT] and the session goes on. */
+Test(gssapi_auth, imap_auth_line_limit)
+{
+	struct buf *got = buf_new(4096, ITEST_OUTPUT_MAX);
+	char line[400];
+	struct own o;
+	int fd;
+
+	own_env();
+	own_start_a(&o, need("GT_URI"), "allowed_realms = EXAMPLE.TEST\n",
+	    "[accessd.imap]\nauth_line_max = 256\n");
+	o.accessd = own_procs[1] = start_daemon(o.dir, "accessd", o.conf,
+	    o.ports[1]);
+	cr_assert_not_null(o.accessd);
+	fd = itest_connect("127.0.0.1", o.ports[3], 5000);
+	cr_assert_geq(fd, 0);
+	cr_assert(read_until(fd, got, "* OK"), "%s", buf_cstr(got));
+	/* 252 base64 bytes + CRLF: within the limit */
+	memset(line, 'A', 252);
+	memcpy(line + 252, "\r\n", 3);
+	buf_reset(got);
+	send_text(fd, "a AUTHENTICATE GSSAPI\r\n");
+	cr_assert(read_until(fd, got, "+ \r\n"), "%s", buf_cstr(got));
+	send_text(fd, line);
+	cr_assert(read_until(fd, got, "\r\na "), "%s", buf_cstr(got));
+	cr_assert(read_until(fd, got, "failed\r\n"), "%s", buf_cstr(got));
+	cr_assert(has(got, "a NO [AUTHENTICATIONFAILED]"), "%s",
+	    buf_cstr(got));
+	cr_assert(!has(got, "[LIMIT]"), "%s", buf_cstr(got));
+	/* 300 + CRLF: over it */
+	buf_reset(got);
+	memset(line, 'A', 300);
+	memcpy(line + 300, "\r\n", 3);
+	send_text(fd, "b AUTHENTICATE GSSAPI\r\n");
+	cr_assert(read_until(fd, got, "+ \r\n"), "%s", buf_cstr(got));
+	send_text(fd, line);
+	cr_assert(read_until(fd, got, "b BAD [LIMIT]"), "%s", buf_cstr(got));
+	send_text(fd, "c NOOP\r\n");
+	cr_assert(read_until(fd, got, "c OK"), "%s", buf_cstr(got));
+	close(fd);
+	cr_assert(LOG_HAS(o.dir, "accessd.log", "reason=line_too_long",
+	    "max=256"));
+	own_stop(&o);
+	buf_free(&got);
 }
