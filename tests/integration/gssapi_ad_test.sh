@@ -1,16 +1,18 @@
 #!/bin/sh
 # tests/integration/gssapi_ad_test.sh - Kerberos sign-on in an Active
 # Directory realm: Samba AD's own KDC issues the tickets, the service keys
-# come from the DC (samba-tool exportkeytab of smtp/localhost and
-# pop/localhost, tests/fixtures/samba-ad-seed.py), and mtad and accessd
-# map the principal to its entry with the ad profile (userPrincipalName).
+# come from the DC (samba-tool exportkeytab of smtp/localhost,
+# pop/localhost and imap/localhost, tests/fixtures/samba-ad-seed.py), and
+# mtad and accessd map the principal to its entry with the ad profile
+# (userPrincipalName).
 #
 # Checked with real clients: alice (ticket from the AD KDC by password)
-# signs on to submission with Cyrus's smtptest and submits with msmtp
-# (auth gssapi) to bob, whose mailbox is found by proxyAddresses; bob
-# signs on to POP3 with pop3test and reads it; without a ticket nothing
-# signs on; carol, disabled in AD, gets no ticket at all (the AD KDC
-# refuses her before the daemons see her).
+# signs on to submission with Cyrus's smtptest and to IMAP with imtest
+# (AUTHENTICATE GSSAPI, the AD ticket sent with SASL-IR), and submits with
+# msmtp (auth gssapi) to bob, whose mailbox is found by proxyAddresses;
+# bob signs on to POP3 with pop3test and to IMAP with imtest and reads
+# it; without a ticket nothing signs on; carol, disabled in AD, gets no
+# ticket at all (the AD KDC refuses her before the daemons see her).
 #
 # Needs root (the Samba fixture does); otherwise SKIP (exit 77), as does
 # TESSERA_SKIP_SAMBA=1. Serialised with other Samba runs on the same
@@ -23,13 +25,14 @@ FIXTURE=$SRC/tests/fixtures/samba-ad.sh
 IP=${FIXTURE_SAMBA_IP:-127.0.0.2}
 SMTPTEST=/usr/lib/cyrus/bin/smtptest
 POP3TEST=/usr/lib/cyrus/bin/pop3test
+IMTEST=/usr/lib/cyrus/bin/imtest
 
 skip() { echo "SKIP: $*"; echo "SKIP: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; rc=1; exit 1; }
 
 [ "${TESSERA_SKIP_SAMBA:-0}" = 1 ] && skip "TESSERA_SKIP_SAMBA=1"
 [ "$(id -u)" = 0 ] || skip "Samba AD needs root (LDAP port 389, provisioning)"
-for p in "$SMTPTEST" "$POP3TEST" msmtp kinit; do
+for p in "$SMTPTEST" "$POP3TEST" "$IMTEST" msmtp kinit; do
 	command -v "$p" >/dev/null 2>&1 || fail "$p not found (./quickstart installs it)"
 done
 for p in mtad/mtad accessd/accessd; do
@@ -69,12 +72,12 @@ eval "$envlines"
 python() {
 	if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
 }
-# three free loopback ports, held together while chosen
+# four free loopback ports, held together while chosen
 set -- $(python -c 'import socket
-s = [socket.socket() for _ in range(3)]
+s = [socket.socket() for _ in range(4)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))')
-SUB=$1 LMTP=$2 POP=$3
+SUB=$1 LMTP=$2 POP=$3 IMAP=$4
 
 mkdir "$DIR/run" "$DIR/mail" "$DIR/rcache"
 cp "${AD_KTNAME#FILE:}" "$DIR/mail.keytab"
@@ -124,6 +127,9 @@ type = lmtp
 [accessd.listener.pop3]
 port = $POP
 type = pop3
+[accessd.listener.imap]
+port = $IMAP
+type = imap
 EOF
 
 # the daemons: the AD realm's krb5.conf, a replay cache of their own
@@ -134,7 +140,7 @@ accessd=$!
 $denv "$BUILD/mtad/mtad" -c "$DIR/tessera.conf" -f \
     >"$DIR/mtad.log" 2>&1 </dev/null &
 mtad=$!
-for port in $SUB $LMTP $POP; do
+for port in $SUB $LMTP $POP $IMAP; do
 	i=0
 	until python -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; do
 		i=$((i + 1))
@@ -163,10 +169,28 @@ logged mtad.log "principal=alice@$AD_REALM" \
     fail "mtad did not log alice's entry: $(grep -a auth "$DIR/mtad.log")"
 echo "ok: smtptest signs alice@$AD_REALM on as CN=Alice Liddell"
 
+# 1b. alice signs on to IMAP (the AD ticket, PAC and all, in the
+# AUTHENTICATE command: SASL-IR)
+printf '. LOGOUT\r\n' >"$DIR/imap-logout.cmds"
+out=$($(cenv alice) "$IMTEST" -m GSSAPI -p "$IMAP" -f "$DIR/imap-logout.cmds" \
+    localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q 'AUTHENTICATE GSSAPI YII' ||
+    fail "imtest as alice sent no initial response: $out"
+printf '%s\n' "$out" | grep -q 'OK \[CAPABILITY.*Logged in' ||
+    fail "imtest as alice: $out"
+logged accessd.log "login user=alice" \
+    "CN=Alice Liddell,OU=People,$AD_BASEDN" ||
+    fail "accessd did not log alice's entry: $(grep -a login "$DIR/accessd.log")"
+echo "ok: imtest signs alice@$AD_REALM on to IMAP as CN=Alice Liddell"
+
 # 2. no ticket, no sign-on
 out=$($(cenv nobody) "$SMTPTEST" -m GSSAPI -p "$SUB" localhost </dev/null 2>&1)
 printf '%s\n' "$out" | grep -q '^S: 235' && fail "signed on without a ticket: $out"
-echo "ok: no ticket, no sign-on"
+out=$($(cenv nobody) "$IMTEST" -m GSSAPI -p "$IMAP" -f "$DIR/imap-logout.cmds" \
+    localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q 'Logged in' &&
+    fail "signed on to IMAP without a ticket: $out"
+echo "ok: no ticket, no sign-on (SMTP, IMAP)"
 
 # 3. carol is disabled in AD: its KDC gives her no ticket
 ticket carol && fail "the AD KDC gave disabled carol a ticket"
@@ -194,5 +218,17 @@ done
 logged accessd.log "login user=bob" "CN=Bob Builder,OU=People,$AD_BASEDN" ||
     fail "accessd did not log bob's entry"
 echo "ok: msmtp (alice) -> mtad -> LMTP -> pop3test (bob), all by Kerberos"
+
+# 5. and bob reads it over IMAP with imtest, by Kerberos too
+printf '. SELECT INBOX\r\n. FETCH 1:* BODY.PEEK[]\r\n. LOGOUT\r\n' \
+    >"$DIR/imap-read.cmds"
+out=$($(cenv bob) "$IMTEST" -m GSSAPI -p "$IMAP" -f "$DIR/imap-read.cmds" \
+    localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q 'Logged in' || fail "imtest as bob: $out"
+printf '%s\n' "$out" | grep -q "Subject: $subject" ||
+    fail "bob's IMAP FETCH lacks the message: $out"
+printf '%s\n' "$out" | grep -q "signed on once" ||
+    fail "bob's IMAP FETCH lacks the body: $out"
+echo "ok: imtest (bob) reads alice's message over IMAP by Kerberos"
 rc=0
 exit 0
