@@ -13,6 +13,9 @@
 # bob signs on to POP3 with pop3test and to IMAP with imtest and reads
 # it; without a ticket nothing signs on; carol, disabled in AD, gets no
 # ticket at all (the AD KDC refuses her before the daemons see her).
+# Last, a second accessd whose lookup process binds to AD by Kerberos
+# (bind_method = gssapi, a keytab for the tessera-ldap service account,
+# no password; AD answers no anonymous search) signs bob on to IMAP.
 #
 # Needs root (the Samba fixture does); otherwise SKIP (exit 77), as does
 # TESSERA_SKIP_SAMBA=1. Serialised with other Samba runs on the same
@@ -51,11 +54,14 @@ flock -w 600 8 || fail "waited 10 min for $lockdir/$IP.lock"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/tessera-gssapi-ad.XXXXXX") || exit 1
 mtad=
 accessd=
+accessd2=
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
 	[ -n "$mtad" ] && kill "$mtad" 2>/dev/null && wait "$mtad" 2>/dev/null
 	[ -n "$accessd" ] && kill "$accessd" 2>/dev/null &&
 	    wait "$accessd" 2>/dev/null
+	[ -n "$accessd2" ] && kill "$accessd2" 2>/dev/null &&
+	    wait "$accessd2" 2>/dev/null
 	"$FIXTURE" stop "$DIR/samba" 2>/dev/null
 	if [ "${rc:-1}" = 0 ]; then
 		rm -rf "$DIR"
@@ -72,12 +78,12 @@ eval "$envlines"
 python() {
 	if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
 }
-# four free loopback ports, held together while chosen
+# six free loopback ports, held together while chosen
 set -- $(python -c 'import socket
-s = [socket.socket() for _ in range(4)]
+s = [socket.socket() for _ in range(6)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))')
-SUB=$1 LMTP=$2 POP=$3 IMAP=$4
+SUB=$1 LMTP=$2 POP=$3 IMAP=$4 LMTP2=$5 IMAP2=$6
 
 mkdir "$DIR/run" "$DIR/mail" "$DIR/rcache"
 cp "${AD_KTNAME#FILE:}" "$DIR/mail.keytab"
@@ -230,5 +236,47 @@ printf '%s\n' "$out" | grep -q "Subject: $subject" ||
 printf '%s\n' "$out" | grep -q "signed on once" ||
     fail "bob's IMAP FETCH lacks the body: $out"
 echo "ok: imtest (bob) reads alice's message over IMAP by Kerberos"
+
+# 6. the lookup process binds to AD by Kerberos. The DC gets the service
+# principal its LDAP server answers to (ldap/IP: the URI's host as
+# written), the service account tessera-ldap a keytab made from its
+# password (salt asked of the KDC). Samba refuses SASL sign/seal inside
+# TLS, so this bind runs on plain LDAP, protected by GSSAPI's own layer.
+samba-tool spn add "ldap/$IP" 'DC1$' -s "$AD_SMB_CONF" >"$DIR/spn.out" 2>&1 ||
+    fail "samba-tool spn add ldap/$IP: $(cat "$DIR/spn.out")"
+printf 'addent -password -p tessera-ldap@%s -k 1 -e aes256-cts-hmac-sha1-96 -f\n%s\nwkt %s\nquit\n' \
+    "$AD_REALM" "$AD_BIND_PASSWORD" "$DIR/dir.keytab" |
+    env KRB5_CONFIG="$AD_KRB5_CONFIG" ktutil >"$DIR/ktutil.out" 2>&1
+[ -s "$DIR/dir.keytab" ] || fail "ktutil wrote no keytab: $(cat "$DIR/ktutil.out")"
+chmod 600 "$DIR/dir.keytab"
+chown nobody "$DIR/dir.keytab"
+mkdir "$DIR/run2"
+chown nobody "$DIR/run2"
+sed -e "/^bind_dn = /d" -e "/^bind_password_file = /d" \
+    -e "s|^starttls = yes|starttls = no\nbind_method = gssapi\nbind_keytab = $DIR/dir.keytab|" \
+    -e "s|^run_dir = .*|run_dir = $DIR/run2|" -e "s|^state_dir = .*|state_dir = $DIR/run2|" \
+    -e "/^\[accessd.listener.pop3\]/,/^type = pop3/d" \
+    -e "s|^port = $LMTP\$|port = $LMTP2|" -e "s|^port = $IMAP\$|port = $IMAP2|" \
+    "$DIR/tessera.conf" >"$DIR/tessera-gss.conf"
+grep -q '^bind_method = gssapi' "$DIR/tessera-gss.conf" ||
+    fail "no gssapi configuration: $(cat "$DIR/tessera-gss.conf")"
+$denv "$BUILD/accessd/accessd" -c "$DIR/tessera-gss.conf" -f \
+    >"$DIR/accessd-gss.log" 2>&1 </dev/null &
+accessd2=$!
+i=0
+until python -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$IMAP2" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "nothing listens on $IMAP2 (see $DIR/accessd-gss.log)"
+	sleep 0.1
+done
+out=$($(cenv bob) "$IMTEST" -m GSSAPI -p "$IMAP2" -f "$DIR/imap-read.cmds" \
+    localhost </dev/null 2>&1)
+printf '%s\n' "$out" | grep -q 'Logged in' ||
+    fail "imtest as bob with a Kerberos-bound lookup process: $out $(tail -n 20 "$DIR/accessd-gss.log")"
+logged accessd-gss.log "login user=bob" "CN=Bob Builder,OU=People,$AD_BASEDN" ||
+    fail "accessd (gssapi bind) did not log bob's entry"
+printf '%s\n' "$out" | grep -q "Subject: $subject" ||
+    fail "bob's mailbox through the second accessd lacks the message: $out"
+echo "ok: the lookup process binds to AD by Kerberos (no password); bob signs on"
 rc=0
 exit 0
