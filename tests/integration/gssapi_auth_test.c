@@ -17,7 +17,9 @@
  * Clients: Cyrus's smtptest, pop3test and imtest (cyrus-clients) and msmtp
  * (GNU SASL), each with its own ticket cache filled by kinit from the
  * fixture's user keytabs. Tests that need another configuration (allowed
- * realms, a directory that is down) start daemons of their own.
+ * realms, a directory that is down) start daemons of their own; the test
+ * of the lookup process's own Kerberos bind (short tickets, KDC and
+ * slapd restarts) starts its own KDC and slapd too.
  */
 #include "config.h"
 
@@ -127,7 +129,8 @@ daemon_env(const char *dir)
 	return env;
 }
 
-/* Write dir/NAME.conf for both daemons and return its path. */
+/* Write dir/NAME.conf for both daemons and return its path. uri may
+ * carry further [directory] lines after it. */
 static char *
 write_conf(const char *dir, const char *name, const char *uri,
     const char *sasl_extra, const char *accessd_extra, uint16_t sub,
@@ -309,12 +312,16 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
  * the test even when an assertion ended it early. */
 static struct itest_proc *own_procs[2];
 static char *own_dir;
+static struct itest_kdc *own_kdc;
+static struct itest_slapd *own_slapd;
 
 static void
 own_cleanup(void)
 {
 	itest_stop(&own_procs[0], 5000);
 	itest_stop(&own_procs[1], 5000);
+	itest_slapd_stop(&own_slapd);
+	itest_kdc_stop(&own_kdc);
 	itest_cleanup_dir(&own_dir);
 }
 
@@ -1073,4 +1080,129 @@ Test(gssapi_auth, imap_auth_line_limit)
 	    "max=256"));
 	own_stop(&o);
 	buf_free(&got);
+}
+
+/* Lines of file path holding both a and b. */
+static int
+count_lines(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int n = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, a) != NULL && strstr(line, b) != NULL)
+			n++;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/* The lookup process binds to slapd by Kerberos from its own keytab
+ * (tessera-dir, no password; this slapd answers no anonymous search) and
+ * keeps working as its 4-second tickets expire (a new one from the keytab
+ * at the next bind), through a KDC restart and directory restarts. Its own KDC and slapd: the suite's KDC is not
+ * stopped under the other tests. */
+Test(gssapi_auth, lookup_process_binds_by_kerberos_through_restarts,
+    .timeout = 150)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *sample = itest_srcpath("schema/samples/example.test.ldif");
+	char *d = NULL, *kt = NULL, *dst = NULL, *uri = NULL, *conf = NULL;
+	char *kt_env = NULL, *cfg_env = NULL, *alice = NULL, *dirkt = NULL;
+	char imap[8], *kdc_log = NULL;
+	uint16_t ports[4];
+	int tgts;
+
+	own_dir = itest_tmpdir("gssapi-lookup");
+	cr_assert_not_null(own_dir);
+	chmod(own_dir, 0755);
+	d = path_in(own_dir, "kdc");
+	own_kdc = itest_kdc_start(d, "tessera-dir");
+	free(d);
+	cr_assert_not_null(own_kdc, "the KDC fixture did not start");
+	cr_assert_eq(itest_kdc_admin(own_kdc,
+	    "modprinc -maxlife \"4 seconds\" tessera-dir"), 0);
+	cr_assert_geq(asprintf(&kt_env, "SLAPD_KRB5_KEYTAB=%s/ldap.keytab",
+	    own_kdc->keytab_dir), 0);
+	cr_assert_geq(asprintf(&cfg_env, "KRB5_CONFIG=%s",
+	    own_kdc->krb5_config), 0);
+	{
+		char *env[] = { kt_env, cfg_env, "SLAPD_ANON_READ=no", NULL };
+
+		d = path_in(own_dir, "slapd");
+		own_slapd = itest_slapd_start_env(d, sample, env);
+		free(d);
+	}
+	cr_assert_not_null(own_slapd, "the slapd fixture did not start");
+	cr_assert_not_null(own_slapd->sasl_uri);
+	kt = path_in(own_kdc->keytab_dir, "services.keytab");
+	dst = path_in(own_dir, "mail.keytab");
+	cr_assert_eq(copy_file(kt, dst), 0);
+	free(kt);
+	kt = path_in(own_kdc->keytab_dir, "tessera-dir.keytab");
+	dirkt = path_in(own_dir, "dir.keytab");
+	cr_assert_eq(copy_file(kt, dirkt), 0);
+	/* every lookup asks slapd; a failed server is tried again at once */
+	cr_assert_geq(asprintf(&uri, "%s\nbind_method = gssapi\n"
+	    "bind_keytab = %s\ncache_max_entries = 0\nretry_dead = 0s",
+	    own_slapd->sasl_uri, dirkt), 0);
+	cr_assert_eq(itest_free_ports(ports, 4), 0);
+	conf = write_conf(own_dir, "tessera", uri,
+	    "allowed_realms = EXAMPLE.TEST\n", "", ports[0], ports[1],
+	    ports[2], ports[3]);
+	cr_assert_not_null(conf);
+	fx.kdc = own_kdc;	/* the daemon's environment: this realm */
+	own_procs[1] = start_daemon(own_dir, "accessd", conf, ports[1]);
+	cr_assert_not_null(own_procs[1]);
+	snprintf(imap, sizeof(imap), "%u", ports[3]);
+	setenv("GT_CLIENT_KRB5_CONFIG", own_kdc->krb5_config, 1);
+	setenv("GT_LKT", own_kdc->keytab_dir, 1);
+	alice = ticket("GT_LKT", "alice", "alice");
+
+	/* 1. the principal's entry comes through a GSSAPI-bound connection */
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS("", own_slapd->log, "mech=GSSAPI"));
+	kdc_log = path_in(own_kdc->dir, "kdc.log");
+	tgts = count_lines(kdc_log, "AS_REQ", "tessera-dir@EXAMPLE.TEST for "
+	    "krbtgt/");
+	cr_assert_geq(tgts, 1, "the lookup process asked no ticket");
+	/* 2. the lookup process's ticket expires (its bound connection does
+	 * not care) and slapd restarts: the bind on the new connection gets
+	 * a new ticket from the keytab by itself */
+	sleep(6);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "expired, bound: %s", buf_cstr(out));
+	cr_assert_eq(itest_slapd_restart(own_slapd), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "after expiry: %s", buf_cstr(out));
+	cr_assert_gt(count_lines(kdc_log, "AS_REQ", "tessera-dir@EXAMPLE.TEST "
+	    "for krbtgt/"), tgts, "no new ticket after expiry");
+	/* 3. the KDC goes down, the ticket expires and slapd restarts: the
+	 * lookup process cannot bind again, the login is a temporary failure
+	 * (alice's client still holds its imap/localhost ticket) */
+	cr_assert_eq(itest_kdc_halt(own_kdc), 0);
+	sleep(6);
+	cr_assert_eq(itest_slapd_restart(own_slapd), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [UNAVAILABLE]"), "KDC down: %s", buf_cstr(out));
+	cr_assert(LOG_HAS(own_dir, "accessd.log", "result=fail_temp",
+	    "principal=alice@EXAMPLE.TEST", "GSSAPI bind"));
+	/* 4. the KDC is back: a new ticket, a new bind, no daemon restart */
+	cr_assert_eq(itest_kdc_resume(own_kdc), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "KDC back: %s", buf_cstr(out));
+	own_cleanup();
+	buf_free(&out);
+	free(sample);
+	free(dst);
+	free(kt);
+	free(dirkt);
+	free(uri);
+	free(conf);
+	free(kt_env);
+	free(cfg_env);
+	free(alice);
+	free(kdc_log);
 }
