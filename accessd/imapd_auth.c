@@ -2,52 +2,61 @@
  * accessd/imapd_auth.c - the IMAP commands of any state and of the
  * not-authenticated state: CAPABILITY, NOOP, LOGOUT, ID (RFC 2971),
  * ENABLE (RFC 5161), NAMESPACE (RFC 2342), STARTTLS, LOGIN and
- * AUTHENTICATE with SASL-IR (RFC 4959) through lib/saslsrv.
+ * AUTHENTICATE with SASL-IR (RFC 4959) through lib/saslsrv and
+ * accessd/auth_sasl.h: PLAIN and LOGIN checked by a bind as the user,
+ * GSSAPI by Kerberos and the principal's entry; mechanisms from the
+ * listener's sasl_mechanisms or [sasl] mechanisms.
  *
  * Runs in accessd's IMAP session processes. Passwords go to the lookup
  * process (a bind as the user); the session never sees a hash. LOGIN and
  * plaintext SASL mechanisms need TLS unless [accessd.imap]
  * plaintext_loopback allows loopback clients (LOGINDISABLED otherwise).
+ * AUTHENTICATE's continuation lines are capped at auth_line_max.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/cfg.h"
 #include "lib/log.h"
 #include "lib/pool.h"
 #include "lib/saslsrv.h"
 #include "lib/server.h"
+#include "lib/settings.h"
 #include "lib/str.h"
 #include "lib/stream.h"
 #include "lib/xalloc.h"
+#include "accessd/auth_sasl.h"
 #include "accessd/imapd.h"
 #include "lib/banned.h"
 
-/* The SASL session for this connection, or NULL (logged). */
+/* The SASL session for this connection (a's attempt), or NULL (logged). */
 static struct saslsrv *
-sasl_new(struct imapd *d, saslsrv_checkpass_fn checkpass)
+sasl_new(struct imapd *d, struct accessd_auth *a)
 {
-	const char **mechs = pool_alloc(d->pool,
-	    (d->ic->n_sasl_mechanisms + 1) * sizeof(*mechs));
-	struct saslsrv_params sp = { .service = "imap",
-		.server_fqdn = d->ctx->hostname, .mechs = mechs,
-		.checkpass = checkpass, .checkpass_ctx = d };
+	const struct settings_sasl *ss = cfg_get(d->ctx->cfg, "sasl");
 	const char *err = NULL;
 	struct saslsrv *sa;
 
-	for (size_t i = 0; i < d->ic->n_sasl_mechanisms; i++)
-		mechs[i] = d->ic->sasl_mechanisms[i];
-	sp.plaintext_ok = imapd_login_allowed(d);
-	sp.external_ssf = stream_is_tls(d->s) ? 256 : 0;
-	sa = saslsrv_new(&sp, &err);
+	accessd_auth_init(a, d->ctx, d->conn, d->dc, d->pool);
+	sa = accessd_auth_sasl(a, ss->imap_service, imapd_login_allowed(d),
+	    d->s, &err);
 	if (sa == NULL)
 		log_error("sasl: %s", err);
 	return sa;
 }
 
-static enum saslsrv_check sasl_checkpass(void *ctx, const char *user,
-    const char *pass, size_t passlen);
+/* The attempt's account becomes the session's (its pool with it). */
+static void
+adopt(struct imapd *d, struct accessd_auth *a)
+{
+	pool_free(&d->auth_pool);
+	d->auth_pool = a->pool;
+	a->pool = NULL;
+	d->entry = a->entry;
+	d->auth = a->auth;
+}
 
 const char *
 imapd_capabilities(struct imapd *d)
@@ -62,12 +71,13 @@ imapd_capabilities(struct imapd *d)
 	    "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
 	if (d->state == IMAPD_S_NOTAUTH) {
 		struct saslsrv *sa;
+		struct accessd_auth a;
 
 		if (d->ctx->tls != NULL && !stream_is_tls(d->s))
 			buf_append_str(b, " STARTTLS");
 		if (!imapd_login_allowed(d))
 			buf_append_str(b, " LOGINDISABLED");
-		sa = sasl_new(d, sasl_checkpass);
+		sa = sasl_new(d, &a);
 		if (sa != NULL) {
 			const char *m = saslsrv_mechs(sa);
 
@@ -81,6 +91,7 @@ imapd_capabilities(struct imapd *d)
 			}
 		}
 		saslsrv_free(&sa);
+		pool_free(&a.pool);
 	}
 	res = pool_strdup(pool, buf_cstr(b));
 	buf_free(&b);
@@ -187,41 +198,6 @@ imapd_cmd_starttls(struct imapd *d, struct imap_cmd *c)
 
 /* ---- logging in ------------------------------------------------------- */
 
-static enum dir_auth
-check_password(struct imapd *d, const char *user, const char *pass,
-    size_t passlen)
-{
-	struct dir_info info = { 0 };
-
-	pool_free(&d->auth_pool);
-	d->auth_pool = pool_new_child(d->pool, "auth");
-	d->entry = NULL;
-	d->auth = dir_client_check_password(d->dc, user, pass, passlen,
-	    d->auth_pool, &d->entry, &info);
-	if (d->auth == DIR_AUTH_TEMPFAIL)
-		log_warn("auth user=%s result=tempfail detail=\"%s\"", user,
-		    info.error != NULL ? info.error : "");
-	return d->auth;
-}
-
-static enum saslsrv_check
-sasl_checkpass(void *ctx, const char *user, const char *pass, size_t passlen)
-{
-	switch (check_password(ctx, user, pass, passlen)) {
-	case DIR_AUTH_OK:
-		return SASLSRV_CHECK_OK;
-	case DIR_AUTH_BADPASS:
-		return SASLSRV_CHECK_BADPASS;
-	case DIR_AUTH_NOUSER:
-		return SASLSRV_CHECK_NOUSER;
-	case DIR_AUTH_DISABLED:
-	case DIR_AUTH_RECEIVE_ONLY:
-		return SASLSRV_CHECK_DISABLED;
-	default:
-		return SASLSRV_CHECK_TEMPFAIL;
-	}
-}
-
 static void
 login_failed(struct imapd *d, const char *tag, const char *user,
     const char *reason)
@@ -276,6 +252,8 @@ void
 imapd_cmd_login(struct imapd *d, struct imap_cmd *c)
 {
 	const struct imap_arg *u, *p;
+	struct accessd_auth a;
+	enum dir_auth r;
 
 	if (c->n_args != 2 || !imap_arg_is_astring(&c->args[0]) ||
 	    !imap_arg_is_astring(&c->args[1])) {
@@ -294,7 +272,12 @@ imapd_cmd_login(struct imapd *d, struct imap_cmd *c)
 		login_failed(d, c->tag, "-", "bad_input");
 		return;
 	}
-	switch (check_password(d, u->s, p->s, p->len)) {
+	accessd_auth_init(&a, d->ctx, d->conn, d->dc, d->pool);
+	accessd_auth_reset(&a);
+	r = accessd_auth_password(&a, u->s, p->s, p->len);
+	mem_wipe(p->s, p->len);
+	adopt(d, &a);
+	switch (r) {
 	case DIR_AUTH_OK:
 		logged_in(d, c->tag, u->s);
 		break;
@@ -303,14 +286,15 @@ imapd_cmd_login(struct imapd *d, struct imap_cmd *c)
 		    "unavailable, try later");
 		break;
 	default:
-		login_failed(d, c->tag, u->s, dir_auth_name(d->auth));
+		login_failed(d, c->tag, u->s, dir_auth_name(r));
 		break;
 	}
-	mem_wipe(p->s, p->len);
 }
 
-/* Read one AUTHENTICATE response line (CRLF stripped) into in (decoded);
- * 1, 0 cancelled ("*"), -1 malformed, -2 connection gone. */
+/* Read one AUTHENTICATE response line (CRLF stripped, at most
+ * auth_line_max bytes) into in (decoded); 1, 0 cancelled ("*"), -1
+ * malformed, -2 connection gone, -3 over auth_line_max (the rest of the
+ * line was skipped). */
 static int
 sasl_response(struct imapd *d, struct buf *in)
 {
@@ -320,10 +304,12 @@ sasl_response(struct imapd *d, struct buf *in)
 
 	if (stream_flush(d->s) == -1)
 		return -2;
-	rc = stream_read_line(d->s, (size_t)d->ic->line_max, &line, &len);
+	rc = stream_read_line(d->s, (size_t)d->ic->auth_line_max, &line,
+	    &len);
+	if (rc == -1 && stream_error(d->s) == STREAM_ERR_TOO_LONG)
+		return -3;
 	if (rc != 1)
-		return rc == -1 && stream_error(d->s) == STREAM_ERR_TOO_LONG ?
-		    -1 : -2;
+		return -2;
 	len--;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
@@ -334,14 +320,50 @@ sasl_response(struct imapd *d, struct buf *in)
 	return 1;
 }
 
+/* A refused Kerberos login (the ticket was good, the account check was
+ * not): the log line says why, the client gets RFC 5530's code. */
 static void
-authenticate_result(struct imapd *d, const char *tag, struct saslsrv *sa,
-    enum saslsrv_result r)
+gss_refused(struct imapd *d, const char *tag, struct accessd_auth *a,
+    struct saslsrv *sa, enum saslsrv_result r)
 {
+	accessd_auth_gss_log(a, sa, r);
+	switch (r) {
+	case SASLSRV_FAIL_TEMP:
+		imapd_tagged(d, tag, "NO", "[UNAVAILABLE] Directory "
+		    "unavailable, try later");
+		return;
+	case SASLSRV_FAIL_AUTHZ:
+		imapd_tagged(d, tag, "NO", "[AUTHORIZATIONFAILED] Not allowed "
+		    "to act as that user");
+		break;
+	default:
+		imapd_tagged(d, tag, "NO", "[AUTHENTICATIONFAILED] "
+		    "Authentication failed");
+		break;
+	}
+	if (++d->failures >= (unsigned)d->ic->auth_failures_max) {
+		imapd_printf(d, "* BYE Too many failed logins\r\n");
+		d->quit = true;
+	}
+}
+
+static void
+authenticate_result(struct imapd *d, const char *tag, struct accessd_auth *a,
+    struct saslsrv *sa, enum saslsrv_result r)
+{
+	const char *user;
+
+	if (r != SASLSRV_DONE && saslsrv_principal(sa) != NULL) {
+		adopt(d, a);
+		gss_refused(d, tag, a, sa, r);
+		return;
+	}
 	switch (r) {
 	case SASLSRV_DONE:
-		logged_in(d, tag, saslsrv_user(sa));
-		break;
+		user = accessd_auth_sasl_user(a, sa);
+		adopt(d, a);
+		logged_in(d, tag, user);
+		return;
 	case SASLSRV_FAIL_TEMP:
 		imapd_tagged(d, tag, "NO", "[UNAVAILABLE] Directory "
 		    "unavailable, try later");
@@ -350,7 +372,8 @@ authenticate_result(struct imapd *d, const char *tag, struct saslsrv *sa,
 		login_failed(d, tag, "-", saslsrv_fail_reason(sa));
 		break;
 	case SASLSRV_FAIL_AUTHZ:
-		log_info("auth result=authz_refused");
+		log_info("auth result=authz_refused client=%s",
+		    d->conn->client_addr);
 		imapd_tagged(d, tag, "NO", "[AUTHORIZATIONFAILED] Not allowed "
 		    "to act as that user");
 		break;
@@ -367,6 +390,7 @@ authenticate_result(struct imapd *d, const char *tag, struct saslsrv *sa,
 		imapd_tagged(d, tag, "BAD", "Malformed authentication data");
 		break;
 	}
+	adopt(d, a);
 }
 
 void
@@ -376,6 +400,7 @@ imapd_cmd_authenticate(struct imapd *d, struct imap_cmd *c)
 	struct buf *out = buf_new(256, SASLSRV_INPUT_MAX);
 	struct buf *b64 = buf_new(256, SASLSRV_INPUT_MAX * 2);
 	const struct imap_arg *ir = c->n_args == 2 ? &c->args[1] : NULL;
+	struct accessd_auth a = { 0 };
 	struct saslsrv *sa = NULL;
 	enum saslsrv_result r;
 
@@ -385,14 +410,12 @@ imapd_cmd_authenticate(struct imapd *d, struct imap_cmd *c)
 		    "[initial-response]");
 		goto out;
 	}
-	sa = sasl_new(d, sasl_checkpass);
+	sa = sasl_new(d, &a);
 	if (sa == NULL) {
 		imapd_tagged(d, c->tag, "NO", "[UNAVAILABLE] Authentication "
 		    "unavailable");
 		goto out;
 	}
-	d->entry = NULL;
-	d->auth = DIR_AUTH_BADPASS;
 	if (ir != NULL && strcmp(ir->s, "=") != 0 &&
 	    saslsrv_b64_decode(ir->s, ir->len, in) == -1)
 		r = SASLSRV_FAIL_PROTO;
@@ -416,15 +439,24 @@ imapd_cmd_authenticate(struct imapd *d, struct imap_cmd *c)
 			    "cancelled");
 			goto out;
 		}
+		if (rc == -3) {
+			log_info("auth result=fail_proto reason=line_too_long "
+			    "max=%llu client=%s", (unsigned long long)
+			    d->ic->auth_line_max, d->conn->client_addr);
+			imapd_tagged(d, c->tag, "BAD", "[LIMIT] Authentication "
+			    "response too long");
+			goto out;
+		}
 		if (rc == -1) {
 			r = SASLSRV_FAIL_PROTO;
 			break;
 		}
 		r = saslsrv_step(sa, in->data, in->len, out);
 	}
-	authenticate_result(d, c->tag, sa, r);
+	authenticate_result(d, c->tag, &a, sa, r);
 out:
 	saslsrv_free(&sa);
+	pool_free(&a.pool);
 	buf_free_secret(&in);
 	buf_free(&out);
 	buf_free_secret(&b64);

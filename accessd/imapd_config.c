@@ -16,7 +16,11 @@ static const char *const nonsync_words[] = { "plus", "minus", NULL };
 #define T struct imapd_config
 static const struct cfg_key imapd_keys[] = {
 	CFG_SIZE(T, line_max, "line_max", "64k", "1k", "1m",
-	    "IMAP command line, CRLF included (AUTHENTICATE responses too)"),
+	    "IMAP command line, CRLF included (SASL-IR's initial response "
+	    "too)"),
+	CFG_SIZE(T, auth_line_max, "auth_line_max", "20k", "256", "64k",
+	    "AUTHENTICATE continuation line (base64 client data), CRLF "
+	    "included"),
 	CFG_SIZE(T, literal_max, "literal_max", "64k", "1k", "16m",
 	    "literal of any command but APPEND (whose message is bounded by "
 	    "[accessd.store] message_size_max and the quota)"),
@@ -48,9 +52,6 @@ static const struct cfg_key imapd_keys[] = {
 	    "allow LOGIN and plaintext SASL without TLS from loopback"),
 	CFG_INT(T, auth_failures_max, "auth_failures_max", "3", "1", "100",
 	    "failed logins before an IMAP session is closed"),
-	CFG_LIST(T, sasl_mechanisms, n_sasl_mechanisms, "sasl_mechanisms",
-	    "PLAIN, LOGIN", "SASL mechanisms AUTHENTICATE may offer (those "
-	    "Cyrus SASL has loaded)"),
 };
 #undef T
 

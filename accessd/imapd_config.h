@@ -24,6 +24,7 @@ enum imapd_nonsync {
 
 struct imapd_config {
 	uint64_t line_max;		/* one command line, CRLF included */
+	uint64_t auth_line_max;		/* an AUTHENTICATE response line */
 	uint64_t literal_max;		/* a literal outside APPEND */
 	uint64_t command_max;		/* lines + literals, APPEND data aside */
 	int64_t depth_max;		/* parenthesis nesting */
@@ -37,8 +38,6 @@ struct imapd_config {
 	int nonsync_literals;		/* IMAPD_NONSYNC_* */
 	bool plaintext_loopback;
 	int64_t auth_failures_max;
-	char **sasl_mechanisms;
-	size_t n_sasl_mechanisms;
 };
 
 extern const struct cfg_section_def imapd_config_def;

@@ -1,8 +1,8 @@
 /*
  * accessd/pop3d.c - one POP3 session (RFC 1939) with CAPA and response
  * codes (RFC 2449), STLS (RFC 2595) and AUTH (RFC 5034, SASL through
- * lib/saslsrv: PLAIN and LOGIN checked by a bind as the user, GSSAPI by
- * Kerberos and the principal's entry, directory/dir_sasl.h; mechanisms
+ * lib/saslsrv and accessd/auth_sasl.h: PLAIN and LOGIN checked by a bind
+ * as the user, GSSAPI by Kerberos and the principal's entry; mechanisms
  * from the listener's sasl_mechanisms or [sasl] mechanisms).
  *
  * Runs in a session process as the unprivileged user, one per client;
@@ -33,8 +33,8 @@
 #include "lib/stream.h"
 #include "lib/xalloc.h"
 #include "accessd/accessd.h"
+#include "accessd/auth_sasl.h"
 #include "accessd/pop3d_cmd.h"
-#include "directory/dir_sasl.h"
 #include "lib/banned.h"
 
 #define POP3D_LOCK_FILE "tessera.pop3lock"
@@ -59,11 +59,7 @@ struct pop3d {
 	char user[SASLSRV_USER_MAX + 1];	/* after USER */
 	unsigned failures;
 	bool quit;
-	/* what the last password check found (saslsrv callback too) */
-	enum dir_auth auth;
-	struct dir_entry *entry;
-	struct pool *auth_pool;
-	struct dir_sasl gss;		/* GSSAPI's principal check */
+	struct accessd_auth auth;	/* the last login attempt */
 	/* TRANSACTION state */
 	struct store_mailbox *mb;
 	struct store_folder *f;
@@ -103,42 +99,6 @@ login_allowed(const struct pop3d *p)
 {
 	return stream_is_tls(p->s) || (p->ctx->ac->pop3_plaintext_loopback &&
 	    is_loopback(p->conn->client_addr));
-}
-
-/* The password check, remembering the entry for the login. */
-static enum dir_auth
-check_password(struct pop3d *p, const char *user, const char *pass,
-    size_t passlen)
-{
-	struct dir_info info = { 0 };
-
-	pool_free(&p->auth_pool);
-	p->auth_pool = pool_new_child(p->pool, "auth");
-	p->entry = NULL;
-	p->auth = dir_client_check_password(p->dc, user, pass, passlen,
-	    p->auth_pool, &p->entry, &info);
-	if (p->auth == DIR_AUTH_TEMPFAIL)
-		log_warn("auth user=%s result=tempfail detail=\"%s\"", user,
-		    info.error != NULL ? info.error : "");
-	return p->auth;
-}
-
-static enum saslsrv_check
-sasl_checkpass(void *ctx, const char *user, const char *pass, size_t passlen)
-{
-	switch (check_password(ctx, user, pass, passlen)) {
-	case DIR_AUTH_OK:
-		return SASLSRV_CHECK_OK;
-	case DIR_AUTH_BADPASS:
-		return SASLSRV_CHECK_BADPASS;
-	case DIR_AUTH_NOUSER:
-		return SASLSRV_CHECK_NOUSER;
-	case DIR_AUTH_DISABLED:
-	case DIR_AUTH_RECEIVE_ONLY:
-		return SASLSRV_CHECK_DISABLED;
-	default:
-		return SASLSRV_CHECK_TEMPFAIL;
-	}
 }
 
 /* Count a failed login; close after too many. */
@@ -187,7 +147,7 @@ lock_mailbox(struct pop3d *p)
 static void
 enter_trans(struct pop3d *p, const char *user)
 {
-	struct dir_entry *e = p->entry;
+	struct dir_entry *e = p->auth.entry;
 	struct buf *err = buf_new(256, 4096);
 	size_t n;
 	int rc;
@@ -277,7 +237,8 @@ cmd_pass(struct pop3d *p, const char *arg, size_t arglen)
 		say(p, "-ERR [AUTH] Plaintext login disallowed without TLS");
 		return;
 	}
-	switch (check_password(p, user, arg, arglen)) {
+	accessd_auth_reset(&p->auth);
+	switch (accessd_auth_password(&p->auth, user, arg, arglen)) {
 	case DIR_AUTH_OK:
 		enter_trans(p, user);
 		return;
@@ -287,11 +248,11 @@ cmd_pass(struct pop3d *p, const char *arg, size_t arglen)
 	case DIR_AUTH_DISABLED:
 	case DIR_AUTH_RECEIVE_ONLY:
 		say(p, "-ERR [AUTH] Account may not log in");
-		login_failed(p, user, dir_auth_name(p->auth));
+		login_failed(p, user, dir_auth_name(p->auth.auth));
 		return;
 	default:
 		say(p, "-ERR [AUTH] Invalid login");
-		login_failed(p, user, dir_auth_name(p->auth));
+		login_failed(p, user, dir_auth_name(p->auth.auth));
 		return;
 	}
 }
@@ -342,34 +303,9 @@ static struct saslsrv *
 sasl_session(struct pop3d *p, const char **err_out)
 {
 	const struct settings_sasl *ss = cfg_get(p->ctx->cfg, "sasl");
-	struct saslsrv_params sp = { .service = ss->pop_service,
-		.server_fqdn = settings_sasl_hostname(p->ctx->cfg,
-		    p->ctx->hostname),
-		.mechs = settings_sasl_mechanisms(p->ctx->cfg,
-		    "accessd.listener", p->conn->listener),
-		.checkpass = sasl_checkpass, .checkpass_ctx = p,
-		.principal = dir_sasl_principal, .principal_ctx = &p->gss };
 
-	pool_free(&p->auth_pool);
-	p->auth_pool = pool_new_child(p->pool, "auth");
-	p->gss = (struct dir_sasl){ .dc = p->dc, .pool = p->auth_pool,
-		.allowed_realms = (const char *const *)ss->allowed_realms };
-	sp.plaintext_ok = login_allowed(p);
-	sp.external_ssf = stream_is_tls(p->s) ? 256 : 0;
-	return saslsrv_new(&sp, err_out);
-}
-
-/* A refused GSSAPI login: one line with the principal and why. */
-static void
-gss_failed(struct pop3d *p, struct saslsrv *sa, enum saslsrv_result r)
-{
-	log_info("auth mech=GSSAPI result=%s reason=%s principal=%s dn=\"%s\""
-	    " client=%s%s%s%s", saslsrv_result_name(r),
-	    saslsrv_fail_reason(sa), saslsrv_principal(sa),
-	    p->gss.entry != NULL ? p->gss.entry->dn : "-",
-	    p->conn->client_addr, p->gss.error != NULL ? " detail=\"" : "",
-	    p->gss.error != NULL ? p->gss.error : "",
-	    p->gss.error != NULL ? "\"" : "");
+	return accessd_auth_sasl(&p->auth, ss->pop_service, login_allowed(p),
+	    p->s, err_out);
 }
 
 static void
@@ -388,8 +324,6 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		say(p, "-ERR [SYS/TEMP] Authentication unavailable");
 		goto out;
 	}
-	p->entry = NULL;
-	p->auth = DIR_AUTH_BADPASS;	/* unless the check says otherwise */
 	if (initial != NULL && strcmp(initial, "=") != 0 &&
 	    saslsrv_b64_decode(initial, strlen(initial), in) == -1)
 		r = SASLSRV_FAIL_PROTO;
@@ -438,10 +372,10 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 		if (r == SASLSRV_FAIL_TEMP) {
 			say(p, "-ERR [SYS/TEMP] Directory unavailable, try"
 			    " later");
-			gss_failed(p, sa, r);
+			accessd_auth_gss_log(&p->auth, sa, r);
 		} else {
 			say(p, "-ERR [AUTH] Invalid login");
-			gss_failed(p, sa, r);
+			accessd_auth_gss_log(&p->auth, sa, r);
 			count_failure(p);
 		}
 		saslsrv_free(&sa);
@@ -449,21 +383,15 @@ cmd_auth(struct pop3d *p, const char *mech, const char *initial)
 	}
 	switch (r) {
 	case SASLSRV_DONE:
-		if (saslsrv_principal(sa) != NULL) {
-			p->entry = p->gss.entry;
-			enter_trans(p, p->entry->login != NULL ?
-			    p->entry->login : saslsrv_principal(sa));
-		} else {
-			enter_trans(p, saslsrv_user(sa));
-		}
+		enter_trans(p, accessd_auth_sasl_user(&p->auth, sa));
 		break;
 	case SASLSRV_FAIL_TEMP:
 		say(p, "-ERR [SYS/TEMP] Directory unavailable, try later");
 		break;
 	case SASLSRV_FAIL_AUTH:
 	case SASLSRV_FAIL_AUTHZ:
-		if (p->auth == DIR_AUTH_DISABLED ||
-		    p->auth == DIR_AUTH_RECEIVE_ONLY)
+		if (p->auth.auth == DIR_AUTH_DISABLED ||
+		    p->auth.auth == DIR_AUTH_RECEIVE_ONLY)
 			say(p, "-ERR [AUTH] Account may not log in");
 		else
 			say(p, "-ERR [AUTH] Invalid login");
@@ -772,6 +700,7 @@ pop3d_session(struct stream *s, const struct server_conn *conn,
 		.lock_fd = -1 };
 
 	p.pool = pool_new_secret("pop3");
+	accessd_auth_init(&p.auth, ctx, conn, dc, p.pool);
 	p.line = buf_new(256, (size_t)(ctx->ac->pop3_line_max >
 	    ctx->ac->pop3_auth_line_max ? ctx->ac->pop3_line_max :
 	    ctx->ac->pop3_auth_line_max));

@@ -1,20 +1,25 @@
 /*
  * tests/integration/gssapi_auth_test.c - Kerberos sign-on end to end:
- * AUTH GSSAPI on mtad submission and accessd POP3 with real clients.
+ * AUTH GSSAPI on mtad submission and accessd POP3, AUTHENTICATE GSSAPI
+ * on accessd IMAP, with real clients.
  *
  * Fixtures, started once for the suite: two MIT KDCs (realm EXAMPLE.TEST
  * with alice, bob, carol, dave, erin; realm OTHER.TEST with its own alice
  * and a cross-realm key krbtgt/EXAMPLE.TEST@OTHER.TEST, so OTHER.TEST
  * principals get real tickets for EXAMPLE.TEST services), a slapd with
  * the sample tree plus erin (receive-only), and the built mtad and
- * accessd sharing one tessera.conf ([sasl] keytab with smtp/localhost and
- * pop/localhost, hostname localhost, allowed_realms EXAMPLE.TEST). In
- * the directory carol is disabled, dave has no entry.
+ * accessd sharing one tessera.conf ([sasl] keytab with smtp/localhost,
+ * pop/localhost and imap/localhost, hostname localhost, allowed_realms
+ * EXAMPLE.TEST; the submission and POP3 listeners name their mechanisms,
+ * the IMAP listener takes [sasl] mechanisms). In the directory carol is
+ * disabled, dave has no entry.
  *
- * Clients: Cyrus's smtptest and pop3test (cyrus-clients) and msmtp
+ * Clients: Cyrus's smtptest, pop3test and imtest (cyrus-clients) and msmtp
  * (GNU SASL), each with its own ticket cache filled by kinit from the
  * fixture's user keytabs. Tests that need another configuration (allowed
- * realms, a directory that is down) start daemons of their own.
+ * realms, a directory that is down) start daemons of their own; the test
+ * of the lookup process's own Kerberos bind (short tickets, KDC and
+ * slapd restarts) starts its own KDC and slapd too.
  */
 #include "config.h"
 
@@ -23,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -34,6 +41,7 @@
 #define BASE "dc=example,dc=test"
 #define SMTPTEST "/usr/lib/cyrus/bin/smtptest"
 #define POP3TEST "/usr/lib/cyrus/bin/pop3test"
+#define IMTEST "/usr/lib/cyrus/bin/imtest"
 
 const char *__lsan_default_suppressions(void);
 const char *
@@ -121,11 +129,12 @@ daemon_env(const char *dir)
 	return env;
 }
 
-/* Write dir/NAME.conf for both daemons and return its path. */
+/* Write dir/NAME.conf for both daemons and return its path. uri may
+ * carry further [directory] lines after it. */
 static char *
 write_conf(const char *dir, const char *name, const char *uri,
     const char *sasl_extra, const char *accessd_extra, uint16_t sub,
-    uint16_t lmtp, uint16_t pop)
+    uint16_t lmtp, uint16_t pop, uint16_t imap)
 {
 	char *conf = NULL, *text = NULL, *mail = path_in(dir, "mail");
 	char *kt = path_in(dir, "mail.keytab"), *run = path_in(dir, "run");
@@ -142,7 +151,8 @@ write_conf(const char *dir, const char *name, const char *uri,
 	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
 	    "connect_timeout = 1s\nop_timeout = 2s\n"
 	    "[lookup]\nquery_timeout = 5s\n"
-	    "[sasl]\nkeytab = %s\nhostname = localhost\n%s"
+	    "[sasl]\nkeytab = %s\nhostname = localhost\n"
+	    "mechanisms = GSSAPI PLAIN LOGIN\n%s"
 	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
 	    "lmtp_port = %u\n"
 	    "[mtad.listener.sub]\nport = %u\ntype = submission\n"
@@ -151,9 +161,10 @@ write_conf(const char *dir, const char *name, const char *uri,
 	    "[accessd.store]\nmail_root = %s\nfsync = no\n"
 	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
 	    "[accessd.listener.pop3]\nport = %u\ntype = pop3\n"
-	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n",
+	    "sasl_mechanisms = GSSAPI PLAIN LOGIN\n"
+	    "[accessd.listener.imap]\nport = %u\ntype = imap\n",
 	    run, run, uri, kt, sasl_extra, lmtp, sub, accessd_extra, mail,
-	    lmtp, pop) < 0 ||
+	    lmtp, pop, imap) < 0 ||
 	    write_text(conf, text) != 0) {
 		free(conf);
 		conf = NULL;
@@ -221,7 +232,7 @@ setup(void)
 {
 	char *d = NULL, *ldif = NULL, *sample = NULL, *ldifs = NULL;
 	char *kt = NULL, *conf = NULL, *cc = NULL;
-	uint16_t ports[3];
+	uint16_t ports[4];
 	int rc = -1;
 
 	fx.dir = itest_tmpdir("gssapi-auth");
@@ -244,11 +255,11 @@ setup(void)
 	kt = path_in(fx.kdc->keytab_dir, "services.keytab");
 	d = path_in(fx.dir, "mail.keytab");
 	if (fx.slapd == NULL || copy_file(kt, d) != 0 ||
-	    itest_free_ports(ports, 3) != 0)
+	    itest_free_ports(ports, 4) != 0)
 		goto out;
 	conf = write_conf(fx.dir, "tessera", fx.slapd->uri,
 	    "allowed_realms = EXAMPLE.TEST\n", "", ports[0], ports[1],
-	    ports[2]);
+	    ports[2], ports[3]);
 	if (conf == NULL)
 		goto out;
 	fx.accessd = start_daemon(fx.dir, "accessd", conf, ports[1]);
@@ -266,6 +277,7 @@ setup(void)
 	setenv("GT_KT2", fx.kdc2->keytab_dir, 1);
 	setenv_u16("GT_SUB", ports[0]);
 	setenv_u16("GT_POP", ports[2]);
+	setenv_u16("GT_IMAP", ports[3]);
 	rc = 0;
 out:
 	free(d);
@@ -300,12 +312,16 @@ ReportHook(POST_ALL)(struct criterion_global_stats *st)
  * the test even when an assertion ended it early. */
 static struct itest_proc *own_procs[2];
 static char *own_dir;
+static struct itest_kdc *own_kdc;
+static struct itest_slapd *own_slapd;
 
 static void
 own_cleanup(void)
 {
 	itest_stop(&own_procs[0], 5000);
 	itest_stop(&own_procs[1], 5000);
+	itest_slapd_stop(&own_slapd);
+	itest_kdc_stop(&own_kdc);
 	itest_cleanup_dir(&own_dir);
 }
 
@@ -407,6 +423,30 @@ pop3test(const char *port, const char *cc, const char *cmds,
 		char *argv[] = { POP3TEST, "-m", "GSSAPI", "-p", (char *)port,
 			"-f", file, "localhost", NULL };
 
+		(void)client(argv, cc, out);
+	}
+	unlink(file);
+	free(file);
+}
+
+/* imtest -m GSSAPI (-u authz if given), then the commands in a file
+ * (". LOGOUT" or as given). */
+static void
+imtest(const char *port, const char *cc, const char *authz, const char *cmds,
+    struct buf *out)
+{
+	char *file = NULL;
+
+	cr_assert_geq(asprintf(&file, "%s/imap-%d.cmds", need("GT_DIR"),
+	    (int)getpid()), 0);
+	cr_assert_eq(write_text(file, cmds), 0);
+	{
+		char *argv[] = { IMTEST, "-m", "GSSAPI", "-p", (char *)port,
+			"-f", file, authz != NULL ? "-u" : "localhost",
+			(char *)authz, "localhost", NULL };
+
+		if (authz == NULL)
+			argv[8] = NULL;
 		(void)client(argv, cc, out);
 	}
 	unlink(file);
@@ -590,6 +630,89 @@ Test(gssapi_auth, pop3_ticket_signs_on_and_refusals)
 	free(other);
 }
 
+
+/* ---- IMAP ----------------------------------------------------------- */
+
+Test(gssapi_auth, imap_ticket_signs_on)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+
+	imtest(need("GT_IMAP"), alice, NULL, ". LOGOUT\r\n", out);
+	/* the listener names no mechanisms: [sasl] mechanisms apply */
+	cr_assert(has(out, "AUTH=GSSAPI"), "%s", buf_cstr(out));
+	cr_assert(has(out, "SASL-IR"), "%s", buf_cstr(out));
+	/* imtest sent the ticket with the command (SASL-IR) */
+	cr_assert(has(out, "AUTHENTICATE GSSAPI YII"), "%s", buf_cstr(out));
+	cr_assert(has(out, "OK [CAPABILITY"), "%s", buf_cstr(out));
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(has(out, "* BYE Logging out"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=alice",
+	    "dn=\"uid=alice,ou=people," BASE));
+	buf_free(&out);
+	free(alice);
+}
+
+Test(gssapi_auth, imap_refusals)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *carol = ticket("GT_KT", "carol", "carol");
+	char *dave = ticket("GT_KT", "dave", "dave");
+	char *erin = ticket("GT_KT", "erin", "erin");
+	char *other = ticket("GT_KT2", "alice", "alice@OTHER.TEST");
+	const char *imap = need("GT_IMAP");
+
+	imtest(imap, carol, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "result=fail_auth", "reason=disabled",
+	    "principal=carol@EXAMPLE.TEST",
+	    "dn=\"uid=carol,ou=people," BASE));
+	imtest(imap, dave, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=no_user", "principal=dave@EXAMPLE.TEST", "dn=\"-\""));
+	imtest(imap, erin, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=receive_only", "principal=erin@EXAMPLE.TEST"));
+	/* Kerberos accepts the cross-realm ticket; allowed_realms does not */
+	imtest(imap, other, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "reason=realm_not_allowed", "principal=alice@OTHER.TEST"));
+	/* no ticket: the client cannot even start */
+	imtest(imap, NULL, NULL, ". LOGOUT\r\n", out);
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(has(out, "Authentication failed"), "%s", buf_cstr(out));
+	buf_free(&out);
+	free(carol);
+	free(dave);
+	free(erin);
+	free(other);
+}
+
+Test(gssapi_auth, imap_authorization_identity)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+
+	/* another account: refused as an authorization failure */
+	imtest(need("GT_IMAP"), alice, "bob", ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHORIZATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "result=fail_authz", "reason=authz_refused",
+	    "principal=alice@EXAMPLE.TEST"));
+	/* her own address names the same entry: accepted */
+	imtest(need("GT_IMAP"), alice, "alice@example.test", ". LOGOUT\r\n",
+	    out);
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	buf_free(&out);
+	free(alice);
+}
+
 /* A message submitted with msmtp and a Kerberos login arrives, and bob
  * reads it with pop3test and his own Kerberos login. */
 Test(gssapi_auth, submitted_by_kerberos_read_back_by_kerberos)
@@ -646,13 +769,77 @@ Test(gssapi_auth, submitted_by_kerberos_read_back_by_kerberos)
 	free(bob);
 }
 
+
+/* The same over IMAP: smtptest cannot send a message, so alice submits
+ * with msmtp (GNU SASL's GSSAPI) to bob, the queue manager delivers it
+ * over LMTP, and bob reads it with imtest and his own Kerberos login. */
+Test(gssapi_auth, submitted_by_kerberos_read_over_imap_by_kerberos)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *alice = ticket("GT_KT", "alice", "alice");
+	char *bob = ticket("GT_KT", "bob", "bob");
+	char *msg = NULL, *cmd = NULL, *subject = NULL, *search = NULL;
+	bool seen = false;
+
+	cr_assert_geq(asprintf(&subject, "kerberos over imap %d",
+	    (int)getpid()), 0);
+	cr_assert_geq(asprintf(&msg, "%s/imsg-%d.txt", need("GT_DIR"),
+	    (int)getpid()), 0);
+	{
+		char *text = NULL;
+
+		cr_assert_geq(asprintf(&text, "From: alice@example.test\n"
+		    "To: bob@example.test\nSubject: %s\n\n"
+		    "read back with a ticket\n", subject), 0);
+		cr_assert_eq(write_text(msg, text), 0);
+		free(text);
+	}
+	cr_assert_geq(asprintf(&cmd, "msmtp --host=localhost --port=%s"
+	    " --auth=gssapi --user=alice --tls=off"
+	    " --from=alice@example.test bob@example.test < %s",
+	    need("GT_SUB"), msg), 0);
+	{
+		char *argv[] = { "sh", "-c", cmd, NULL };
+
+		cr_assert_eq(client(argv, alice, out), 0, "msmtp: %s",
+		    buf_cstr(out));
+	}
+	cr_assert(LOG_HAS(need("GT_DIR"), "mtad.log", "event=accepted",
+	    "auth=alice"));
+	/* find it by subject (other tests write to bob too), then fetch it */
+	cr_assert_geq(asprintf(&search, ". SELECT INBOX\r\n"
+	    ". UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n"
+	    ". SEARCH SUBJECT \"%s\"\r\n"
+	    ". FETCH 1:* BODY[]\r\n. LOGOUT\r\n", subject), 0);
+	/* delivery is asynchronous (queue manager, LMTP): poll */
+	for (int i = 0; i < 50 && !seen; i++) {
+		imtest(need("GT_IMAP"), bob, NULL, search, out);
+		cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+		seen = has(out, subject) && has(out, "read back with a ticket");
+		if (!seen)
+			usleep(200 * 1000);
+	}
+	cr_assert(seen, "the message did not arrive: %s", buf_cstr(out));
+	cr_assert(has(out, "(authenticated as alice)"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=bob",
+	    "dn=\"uid=bob,ou=people," BASE));
+	buf_free(&out);
+	unlink(msg);
+	free(msg);
+	free(cmd);
+	free(search);
+	free(subject);
+	free(alice);
+	free(bob);
+}
+
 /* ---- configurations of their own ------------------------------------ */
 
 struct own {
 	char *dir, *conf;
-	uint16_t ports[3];
+	uint16_t ports[4];
 	struct itest_proc *mtad, *accessd;
-	char sub[8], pop[8];
+	char sub[8], pop[8], imap[8];
 };
 
 static void
@@ -669,12 +856,13 @@ own_start_a(struct own *o, const char *uri, const char *sasl_extra,
 	kt = path_in(need("GT_KT"), "services.keytab");
 	dst = path_in(o->dir, "mail.keytab");
 	cr_assert_eq(copy_file(kt, dst), 0);
-	cr_assert_eq(itest_free_ports(o->ports, 3), 0);
+	cr_assert_eq(itest_free_ports(o->ports, 4), 0);
 	o->conf = write_conf(o->dir, "tessera", uri, sasl_extra, accessd_extra,
-	    o->ports[0], o->ports[1], o->ports[2]);
+	    o->ports[0], o->ports[1], o->ports[2], o->ports[3]);
 	cr_assert_not_null(o->conf);
 	snprintf(o->sub, sizeof(o->sub), "%u", o->ports[0]);
 	snprintf(o->pop, sizeof(o->pop), "%u", o->ports[2]);
+	snprintf(o->imap, sizeof(o->imap), "%u", o->ports[3]);
 	free(kt);
 	free(dst);
 }
@@ -765,6 +953,9 @@ Test(gssapi_auth, directory_down_is_a_temporary_failure)
 	cr_assert(has(out, "-ERR [SYS/TEMP]"), "%s", buf_cstr(out));
 	cr_assert(LOG_HAS(o.dir, "accessd.log", "mech=GSSAPI",
 	    "result=fail_temp", "principal=alice@EXAMPLE.TEST"));
+	imtest(o.imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [UNAVAILABLE]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
 	own_stop(&o);
 	buf_free(&out);
 	free(alice);
@@ -816,4 +1007,202 @@ Test(gssapi_auth, pop3_auth_line_limit)
 	own_stop(&o);
 	buf_free(&out);
 	free(alice);
+}
+
+/* Read from fd until want has come (1) or 5 s passed (0); what came is
+ * appended to got. */
+static bool
+read_until(int fd, struct buf *got, const char *want)
+{
+	struct timeval tv = { .tv_sec = 5 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (strstr(buf_cstr(got), want) == NULL) {
+		char chunk[512];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n <= 0)
+			return false;
+		buf_append(got, chunk, (size_t)n);
+	}
+	return true;
+}
+
+static void
+send_text(int fd, const char *text)
+{
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* An AUTHENTICATE continuation line is capped at [accessd.imap]
+ * auth_line_max; one within it reaches SASL (and fails as the garbage it
+ * is), one past it gets BAD [LIMIT] and the session goes on. */
+Test(gssapi_auth, imap_auth_line_limit)
+{
+	struct buf *got = buf_new(4096, ITEST_OUTPUT_MAX);
+	char line[400];
+	struct own o;
+	int fd;
+
+	own_env();
+	own_start_a(&o, need("GT_URI"), "allowed_realms = EXAMPLE.TEST\n",
+	    "[accessd.imap]\nauth_line_max = 256\n");
+	o.accessd = own_procs[1] = start_daemon(o.dir, "accessd", o.conf,
+	    o.ports[1]);
+	cr_assert_not_null(o.accessd);
+	fd = itest_connect("127.0.0.1", o.ports[3], 5000);
+	cr_assert_geq(fd, 0);
+	cr_assert(read_until(fd, got, "* OK"), "%s", buf_cstr(got));
+	/* 252 base64 bytes + CRLF: within the limit */
+	memset(line, 'A', 252);
+	memcpy(line + 252, "\r\n", 3);
+	buf_reset(got);
+	send_text(fd, "a AUTHENTICATE GSSAPI\r\n");
+	cr_assert(read_until(fd, got, "+ \r\n"), "%s", buf_cstr(got));
+	send_text(fd, line);
+	cr_assert(read_until(fd, got, "\r\na "), "%s", buf_cstr(got));
+	cr_assert(read_until(fd, got, "failed\r\n"), "%s", buf_cstr(got));
+	cr_assert(has(got, "a NO [AUTHENTICATIONFAILED]"), "%s",
+	    buf_cstr(got));
+	cr_assert(!has(got, "[LIMIT]"), "%s", buf_cstr(got));
+	/* 300 + CRLF: over it */
+	buf_reset(got);
+	memset(line, 'A', 300);
+	memcpy(line + 300, "\r\n", 3);
+	send_text(fd, "b AUTHENTICATE GSSAPI\r\n");
+	cr_assert(read_until(fd, got, "+ \r\n"), "%s", buf_cstr(got));
+	send_text(fd, line);
+	cr_assert(read_until(fd, got, "b BAD [LIMIT]"), "%s", buf_cstr(got));
+	send_text(fd, "c NOOP\r\n");
+	cr_assert(read_until(fd, got, "c OK"), "%s", buf_cstr(got));
+	close(fd);
+	cr_assert(LOG_HAS(o.dir, "accessd.log", "reason=line_too_long",
+	    "max=256"));
+	own_stop(&o);
+	buf_free(&got);
+}
+
+/* Lines of file path holding both a and b. */
+static int
+count_lines(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int n = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, a) != NULL && strstr(line, b) != NULL)
+			n++;
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/* The lookup process binds to slapd by Kerberos from its own keytab
+ * (tessera-dir, no password; this slapd answers no anonymous search) and
+ * keeps working as its 4-second tickets expire (a new one from the keytab
+ * at the next bind), through a KDC restart and directory restarts. Its own KDC and slapd: the suite's KDC is not
+ * stopped under the other tests. */
+Test(gssapi_auth, lookup_process_binds_by_kerberos_through_restarts,
+    .timeout = 150)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *sample = itest_srcpath("schema/samples/example.test.ldif");
+	char *d = NULL, *kt = NULL, *dst = NULL, *uri = NULL, *conf = NULL;
+	char *kt_env = NULL, *cfg_env = NULL, *alice = NULL, *dirkt = NULL;
+	char imap[8], *kdc_log = NULL;
+	uint16_t ports[4];
+	int tgts;
+
+	own_dir = itest_tmpdir("gssapi-lookup");
+	cr_assert_not_null(own_dir);
+	chmod(own_dir, 0755);
+	d = path_in(own_dir, "kdc");
+	own_kdc = itest_kdc_start(d, "tessera-dir");
+	free(d);
+	cr_assert_not_null(own_kdc, "the KDC fixture did not start");
+	cr_assert_eq(itest_kdc_admin(own_kdc,
+	    "modprinc -maxlife \"4 seconds\" tessera-dir"), 0);
+	cr_assert_geq(asprintf(&kt_env, "SLAPD_KRB5_KEYTAB=%s/ldap.keytab",
+	    own_kdc->keytab_dir), 0);
+	cr_assert_geq(asprintf(&cfg_env, "KRB5_CONFIG=%s",
+	    own_kdc->krb5_config), 0);
+	{
+		char *env[] = { kt_env, cfg_env, "SLAPD_ANON_READ=no", NULL };
+
+		d = path_in(own_dir, "slapd");
+		own_slapd = itest_slapd_start_env(d, sample, env);
+		free(d);
+	}
+	cr_assert_not_null(own_slapd, "the slapd fixture did not start");
+	cr_assert_not_null(own_slapd->sasl_uri);
+	kt = path_in(own_kdc->keytab_dir, "services.keytab");
+	dst = path_in(own_dir, "mail.keytab");
+	cr_assert_eq(copy_file(kt, dst), 0);
+	free(kt);
+	kt = path_in(own_kdc->keytab_dir, "tessera-dir.keytab");
+	dirkt = path_in(own_dir, "dir.keytab");
+	cr_assert_eq(copy_file(kt, dirkt), 0);
+	/* every lookup asks slapd; a failed server is tried again at once */
+	cr_assert_geq(asprintf(&uri, "%s\nbind_method = gssapi\n"
+	    "bind_keytab = %s\ncache_max_entries = 0\nretry_dead = 0s",
+	    own_slapd->sasl_uri, dirkt), 0);
+	cr_assert_eq(itest_free_ports(ports, 4), 0);
+	conf = write_conf(own_dir, "tessera", uri,
+	    "allowed_realms = EXAMPLE.TEST\n", "", ports[0], ports[1],
+	    ports[2], ports[3]);
+	cr_assert_not_null(conf);
+	fx.kdc = own_kdc;	/* the daemon's environment: this realm */
+	own_procs[1] = start_daemon(own_dir, "accessd", conf, ports[1]);
+	cr_assert_not_null(own_procs[1]);
+	snprintf(imap, sizeof(imap), "%u", ports[3]);
+	setenv("GT_CLIENT_KRB5_CONFIG", own_kdc->krb5_config, 1);
+	setenv("GT_LKT", own_kdc->keytab_dir, 1);
+	alice = ticket("GT_LKT", "alice", "alice");
+
+	/* 1. the principal's entry comes through a GSSAPI-bound connection */
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS("", own_slapd->log, "mech=GSSAPI"));
+	kdc_log = path_in(own_kdc->dir, "kdc.log");
+	tgts = count_lines(kdc_log, "AS_REQ", "tessera-dir@EXAMPLE.TEST for "
+	    "krbtgt/");
+	cr_assert_geq(tgts, 1, "the lookup process asked no ticket");
+	/* 2. the lookup process's ticket expires (its bound connection does
+	 * not care) and slapd restarts: the bind on the new connection gets
+	 * a new ticket from the keytab by itself */
+	sleep(6);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "expired, bound: %s", buf_cstr(out));
+	cr_assert_eq(itest_slapd_restart(own_slapd), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "after expiry: %s", buf_cstr(out));
+	cr_assert_gt(count_lines(kdc_log, "AS_REQ", "tessera-dir@EXAMPLE.TEST "
+	    "for krbtgt/"), tgts, "no new ticket after expiry");
+	/* 3. the KDC goes down, the ticket expires and slapd restarts: the
+	 * lookup process cannot bind again, the login is a temporary failure
+	 * (alice's client still holds its imap/localhost ticket) */
+	cr_assert_eq(itest_kdc_halt(own_kdc), 0);
+	sleep(6);
+	cr_assert_eq(itest_slapd_restart(own_slapd), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [UNAVAILABLE]"), "KDC down: %s", buf_cstr(out));
+	cr_assert(LOG_HAS(own_dir, "accessd.log", "result=fail_temp",
+	    "principal=alice@EXAMPLE.TEST", "GSSAPI bind"));
+	/* 4. the KDC is back: a new ticket, a new bind, no daemon restart */
+	cr_assert_eq(itest_kdc_resume(own_kdc), 0);
+	imtest(imap, alice, NULL, ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "KDC back: %s", buf_cstr(out));
+	own_cleanup();
+	buf_free(&out);
+	free(sample);
+	free(dst);
+	free(kt);
+	free(dirkt);
+	free(uri);
+	free(conf);
+	free(kt_env);
+	free(cfg_env);
+	free(alice);
+	free(kdc_log);
 }

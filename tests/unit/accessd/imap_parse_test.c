@@ -177,7 +177,7 @@ Test(imapd_config, defaults_ranges_and_docs)
 	ic = cfg_get(c, "accessd.imap");
 	cr_assert_eq(ic->idle_timeout, 30u * 60 * 1000);
 	cr_assert_eq(ic->line_max, 65536);
-	cr_assert_eq(ic->n_sasl_mechanisms, 2);
+	cr_assert_eq(ic->auth_line_max, 20480);
 	cr_assert_not(ic->plaintext_loopback);
 	cr_assert_eq(ic->send_timeout, 5u * 60 * 1000);
 	cr_assert_eq(ic->send_buffer, 0);
