@@ -137,7 +137,6 @@ void imapd_cmd_starttls(struct imapd *d, struct imap_cmd *c);
 void imapd_cmd_login(struct imapd *d, struct imap_cmd *c);
 void imapd_cmd_authenticate(struct imapd *d, struct imap_cmd *c);
 void imapd_cmd_id(struct imapd *d, struct imap_cmd *c);
-void imapd_cmd_enable(struct imapd *d, struct imap_cmd *c);
 void imapd_cmd_namespace(struct imapd *d, struct imap_cmd *c);
 /* The CAPABILITY list for this moment (state, TLS). */
 const char *imapd_capabilities(struct imapd *d);

@@ -65,7 +65,8 @@ imapd_capabilities(struct imapd *d)
 	struct buf *b = buf_new(256, 4096);
 	char *res;
 
-	buf_append_str(b, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE "
+	buf_printf(b, "IMAP4rev1 %s ", imapd_literal_capability(d));
+	buf_append_str(b, "SASL-IR ID ENABLE IDLE "
 	    "NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE "
 	    "QUOTA "
 	    "QUOTA=RES-STORAGE QUOTA=RES-MESSAGE");
@@ -142,24 +143,6 @@ imapd_cmd_id(struct imapd *d, struct imap_cmd *c)
 	imapd_printf(d, "* ID (\"name\" \"tessera\" \"vendor\" \"tessera\")"
 	    "\r\n");
 	imapd_done(d, c, "ID completed");
-}
-
-void
-imapd_cmd_enable(struct imapd *d, struct imap_cmd *c)
-{
-	if (c->n_args == 0) {
-		imapd_tagged(d, c->tag, "BAD", "ENABLE needs capabilities");
-		return;
-	}
-	for (size_t i = 0; i < c->n_args; i++) {
-		if (c->args[i].kind != IMAP_ARG_ATOM) {
-			imapd_tagged(d, c->tag, "BAD", "Bad capability");
-			return;
-		}
-	}
-	/* none of the extensions that need enabling is offered yet */
-	imapd_printf(d, "* ENABLED\r\n");
-	imapd_done(d, c, "ENABLE completed");
 }
 
 void

@@ -919,6 +919,9 @@ Test(imap, literal_minus)
 	    op("raw:m1 ID (\"a\" {4096+}\\n%.4096s)", lit),
 	    op("raw:m2 ID (\"a\" {5000}\\n%.5000s)", lit),
 	    op("raw:m3 APPEND INBOX {4097+}\\n%.4097s", lit), "noop");
+	/* and says so instead of LITERAL+ */
+	HAS(out, "GREETING * OK [CAPABILITY IMAP4rev1 LITERAL- SASL-IR", &a);
+	HASNT(out, "LITERAL+", &a);
 	HAS(out, "R m1 OK ID completed", &a);
 	HAS(out, "R + Ready for literal data\nR * ID", &a);
 	HAS(out, "R m2 OK ID completed", &a);
