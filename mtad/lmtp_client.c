@@ -89,7 +89,7 @@ conn_close(struct lmtp_conn **cp, const char *why)
 	    stream_flush(c->s) == 0)
 		(void)deliver_read_reply(c->s, c->r, LMTP_REPLY_LINE_MAX,
 		    LMTP_QUIT_WAIT_MS, p, &err);
-	log_info("event=lmtp-close relay=lmtp:%s messages=%zu reason=%s",
+	log_info("event=lmtp-close peer=%s messages=%zu reason=%s",
 	    c->dest, c->messages, why);
 	pool_free(&p);
 	stream_free(&c->s);
@@ -243,7 +243,7 @@ conn_open(const struct lmtp_peer *peer, const char *dest, struct pool *pool,
 		conn_close(&c, "refused");
 		return NULL;
 	}
-	log_info("event=lmtp-connect relay=lmtp:%s", dest);
+	log_info("event=lmtp-connect peer=%s", dest);
 	return c;
 }
 

@@ -911,6 +911,42 @@ Test(smtp_delivery, concurrency_limits_per_destination_and_total)
 	w_free(&w);
 }
 
+/* Four messages, each with one recipient of the same domain, the peer
+ * slow to answer each: the limits hold across messages, not only within
+ * one. max_parallel_messages = 1 delivers them one at a time;
+ * max_per_destination = 2 lets two run together, max_connections = 3
+ * three (of the four queued at once). */
+Test(smtp_delivery, concurrency_limits_hold_across_messages,
+    .timeout = 120)
+{
+	struct w w;
+	static const char *const limits[] = {
+		"[mtad.delivery]\nmax_parallel_messages = 1\n",
+		"max_per_destination = 2\n",
+		"max_connections = 3\n",
+	};
+	static const char *const to[] = { "a@plain.test", "b@plain.test",
+		"c@plain.test", "d@plain.test" };
+
+	w_new(&w, RECORDS);
+	peer_start(&w, (const char *const[]){ "--data-delay", "2", NULL });
+	for (int k = 0; k < 3; k++) {
+		mtad_start(&w, limits[k]);
+		for (int i = 0; i < 4; i++)
+			free(submit(&w, "one of four", (const char *const[]){
+			    to[i], NULL }));
+		ITEST_ASSERT(wait_log(&w, "event=removed", 4 * (k + 1),
+		    30000), w.mtad, "not delivered");
+		cr_assert_eq(peer_count(&w), 4 * (k + 1));
+		/* the peer's high-water mark only grows: each round must
+		 * reach its limit and not pass it */
+		cr_assert_eq(peer_max_active(&w), k + 1, "limits %s: %d at"
+		    " once", limits[k], peer_max_active(&w));
+		itest_stop(&w.mtad, 5000);
+	}
+	w_free(&w);
+}
+
 /* A host that greets with 421 and hangs up, on 127.0.0.2. */
 struct busy {
 	int fd;
