@@ -263,10 +263,23 @@ conn_get(struct lmtp_cache *cache, const struct lmtp_peer *peer,
 			if (strcmp(c->dest, dest) == 0)
 				break;
 		if (c != NULL) {
+			bool stale = mono_ms() - c->idle_since >=
+			    cache->set.idle_timeout_ms;
+
 			*pp = c->next;
+			if (stale)
+				qmgr_slots_release_locked(cache->slots,
+				    c->dest);
 			qmgr_slots_unlock(cache->slots);
-			*reused_out = true;
-			return c;
+			if (!stale) {
+				*reused_out = true;
+				return c;
+			}
+			/* past its idle time: the dispatcher has not been
+			 * round yet */
+			conn_close(&c, "idle");
+			qmgr_slots_lock(cache->slots);
+			continue;
 		}
 		if (qmgr_slots_try_locked(cache->slots, dest))
 			break;

@@ -384,8 +384,12 @@ dispatch(struct qmgr_run *run, int ino)
 
 		wait = t - last_scan >= qm->scan_interval_ms ? 0 :
 		    qm->scan_interval_ms - (t - last_scan);
+		/* an LMTP connection made idle after this is closed by the
+		 * next round at the latest */
 		idle = lmtp_cache_expire(qm->route->lmtp_cache, t);
-		if (idle != 0 && idle < wait)
+		if (idle == 0)
+			idle = qm->delivery->lmtp_idle_timeout;
+		if (idle < wait)
 			wait = idle;
 		if (ino == -1 && wait > 200)
 			wait = 200;
