@@ -119,17 +119,21 @@ deliver_read_reply(struct stream *s, struct smtp_reply *r, size_t line_max,
 	}
 }
 
-enum smtp_body
-deliver_body_type(const struct queue_env *e)
+void
+deliver_mail_params(const struct queue_env *e, struct smtp_mail_params *mp)
 {
-	static const enum smtp_body map[] = {
+	static const enum smtp_body body[] = {
 		[QUEUE_BODY_NONE] = SMTP_BODY_NONE,
 		[QUEUE_BODY_7BIT] = SMTP_BODY_7BIT,
 		[QUEUE_BODY_8BITMIME] = SMTP_BODY_8BITMIME,
 		[QUEUE_BODY_BINARYMIME] = SMTP_BODY_BINARYMIME,
 	};
 
-	return map[e->body];
+	memset(mp, 0, sizeof(*mp));
+	mp->has_size = true;
+	mp->size = e->size;
+	mp->body = body[e->body];
+	mp->smtputf8 = e->smtputf8;
 }
 
 int

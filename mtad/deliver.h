@@ -48,8 +48,10 @@ int deliver_read_reply(struct stream *s, struct smtp_reply *r,
     size_t line_max, uint64_t timeout_ms, struct pool *pool,
     const char **err_out);
 
-/* The BODY= value that goes with the queued envelope e. */
-enum smtp_body deliver_body_type(const struct queue_env *e);
+/* Fill *mp (cleared first) with the MAIL FROM parameters the queued
+ * envelope e carries to any next hop: SIZE, BODY, SMTPUTF8. */
+void deliver_mail_params(const struct queue_env *e,
+    struct smtp_mail_params *mp);
 
 /* Send size message bytes read from fd (positioned at the first message
  * byte; not closed here) to s, dot-stuffed (RFC 5321 4.5.2), a final CRLF

@@ -378,11 +378,7 @@ write_envelope(struct lmtp_conn *c, const char *xqid, bool reused,
 
 	if (xqid != NULL && (c->ext & SMTP_EXT_XQID))
 		ext |= SMTP_EXT_XQID;
-	memset(&mp, 0, sizeof(mp));
-	mp.has_size = true;
-	mp.size = e->size;
-	mp.body = deliver_body_type(e);
-	mp.smtputf8 = e->smtputf8;
+	deliver_mail_params(e, &mp);
 	mp.xqid = (char *)xqid;
 	if (reused && buf_append_str(b, "RSET\r\n") == -1)
 		return -1;

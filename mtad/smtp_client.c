@@ -402,11 +402,7 @@ transact(struct conn *c, struct smtp_client_job *j)
 		fail_rest(j, code, enh, why, c->relay);
 		return 0;
 	}
-	memset(&mp, 0, sizeof(mp));
-	mp.has_size = true;
-	mp.size = e->size;
-	mp.body = deliver_body_type(e);
-	mp.smtputf8 = e->smtputf8;
+	deliver_mail_params(e, &mp);
 	mp.ret = e->ret == QUEUE_RET_FULL ? SMTP_RET_FULL :
 	    e->ret == QUEUE_RET_HDRS ? SMTP_RET_HDRS : SMTP_RET_NONE;
 	mp.envid = e->envid[0] != '\0' ? e->envid : NULL;
