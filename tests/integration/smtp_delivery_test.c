@@ -917,26 +917,29 @@ Test(smtp_delivery, concurrency_limits_per_destination_and_total)
  * max_per_destination = 2 lets two run together, max_connections = 3
  * three (of the four queued at once). */
 Test(smtp_delivery, concurrency_limits_hold_across_messages,
-    .timeout = 120)
+    .timeout = 200)
 {
 	struct w w;
 	static const char *const limits[] = {
-		"[mtad.delivery]\nmax_parallel_messages = 1\n",
-		"max_per_destination = 2\n",
-		"max_connections = 3\n",
+		"data_timeout = 30s\n"
+		    "[mtad.delivery]\nmax_parallel_messages = 1\n",
+		"data_timeout = 30s\nmax_per_destination = 2\n",
+		"data_timeout = 30s\nmax_connections = 3\n",
 	};
 	static const char *const to[] = { "a@plain.test", "b@plain.test",
 		"c@plain.test", "d@plain.test" };
 
 	w_new(&w, RECORDS);
-	peer_start(&w, (const char *const[]){ "--data-delay", "2", NULL });
+	/* slow enough that four submissions (a Python client each, mtad
+	 * perhaps under ASan on a loaded machine) fit in one answer */
+	peer_start(&w, (const char *const[]){ "--data-delay", "6", NULL });
 	for (int k = 0; k < 3; k++) {
 		mtad_start(&w, limits[k]);
 		for (int i = 0; i < 4; i++)
 			free(submit(&w, "one of four", (const char *const[]){
 			    to[i], NULL }));
 		ITEST_ASSERT(wait_log(&w, "event=removed", 4 * (k + 1),
-		    30000), w.mtad, "not delivered");
+		    60000), w.mtad, "not delivered");
 		cr_assert_eq(peer_count(&w), 4 * (k + 1));
 		/* the peer's high-water mark only grows: each round must
 		 * reach its limit and not pass it */
