@@ -1,16 +1,26 @@
 /*
- * mtad/qmgr.c - the queue manager loop: watch incoming/ with inotify,
- * move each message to active/, settle loops and expansion
+ * mtad/qmgr.c - the queue manager: a dispatching thread watches incoming/
+ * with inotify (and scans incoming/ and deferred/ every scan_interval)
+ * and puts the queue ids it finds on the work list (mtad/qmgr_work.h);
+ * max_parallel_messages delivery threads take them one at a time, move
+ * each message to active/, settle loops and expansion
  * (mtad/qmgr_prepare.c), deliver its due recipients (by LMTP or SMTP,
  * mtad/qmgr_route.c), queue the bounces and notices due
  * (mtad/qmgr_report.c), record the results, then delete the message (all
- * final) or move it to deferred/; deferred/ is scanned every
- * scan_interval for due messages.
+ * final) or move it to deferred/.
+ *
+ * Runs in the qmgr child. A message is worked on by one thread at a time
+ * (the work list knows it from the moment it is found until its thread
+ * is done), so its state-file updates stay per message and atomic as
+ * mtad/queue_state.h makes them. Each delivery thread has its own
+ * lookup-process client; the LMTP connection cache and the SMTP slots
+ * are shared, so their limits hold across messages.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -20,9 +30,11 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/pool.h"
+#include "lib/xalloc.h"
 #include "mtad/qmgr.h"
 #include "mtad/qmgr_route.h"
 #include "mtad/qmgr_steps.h"
+#include "mtad/qmgr_work.h"
 #include "lib/banned.h"
 
 uint64_t
@@ -139,9 +151,9 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		ntodo += todo[i] != 0;
 	/* found in active/ (a restart cut its delivery short): the next hop
 	 * may have stored it already; LMTP is told so it can tell */
-	qm->route->lmtp.xqid = dir == QUEUE_ACTIVE ? id : NULL;
 	if (ntodo > 0)
-		qmgr_route_deliver(qm->route, m, todo, res, pool);
+		qmgr_route_deliver(qm->route, m, dir == QUEUE_ACTIVE ? id :
+		    NULL, todo, res, pool);
 	for (size_t i = 0; i < n; i++) {
 		if (settled[i])
 			res[i] = pre[i];
@@ -220,23 +232,6 @@ out:
 	pool_free(&pool);
 }
 
-static void
-run_dir(struct qmgr *qm, struct queue *q, enum queue_dir dir)
-{
-	struct pool *pool = pool_new("qmgr-scan");
-	char **ids;
-	size_t n;
-	const char *err;
-
-	if (queue_scan_ids(q, dir, pool, &ids, &n, &err) == -1)
-		log_error("event=scan-failed dir=%s error=\"%s\"",
-		    queue_dir_name(dir), err);
-	else
-		for (size_t i = 0; i < n; i++)
-			process(qm, q, dir, ids[i]);
-	pool_free(&pool);
-}
-
 /* Wait (at most QMGR_LOOKUP_WAIT_MS) for the lookup process, started
  * beside the queue manager, to answer: messages left in active/ by a
  * restart are in doubt only until their first attempt, which should not
@@ -269,6 +264,157 @@ wait_lookup(struct qmgr *qm)
 	}
 }
 
+/* Ids that may wait for a delivery thread at once; a scan finding more
+ * leaves the rest for the scan made when room is made. */
+#define QMGR_WORK_WAITING_MAX 20000
+
+/* What the threads of the qmgr child share. */
+struct qmgr_run {
+	struct qmgr *qm;
+	struct queue *q;
+	struct qmgr_work *work;
+};
+
+static void *
+delivery_thread(void *arg)
+{
+	struct qmgr_run *run = arg;
+	struct qmgr wq = *run->qm;
+	struct qmgr_route rt = *run->qm->route;
+	enum queue_dir dir;
+	char id[QUEUE_ID_MAX];
+
+	/* its own lookup-process client: lookups of different messages go
+	 * in parallel, not one at a time over one socket */
+	rt.dir = dir_client_new(&wq.dcs);
+	wq.dir = rt.dir;
+	wq.route = &rt;
+	while (qmgr_work_take(run->work, &dir, id)) {
+		process(&wq, run->q, dir, id);
+		qmgr_work_done(run->work, id);
+	}
+	dir_client_free(&rt.dir);
+	return NULL;
+}
+
+/* Put every message of dir on the work list. */
+static void
+scan_dir(struct qmgr_run *run, enum queue_dir dir)
+{
+	struct pool *pool = pool_new("qmgr-scan");
+	char **ids;
+	size_t n;
+	const char *err;
+
+	if (queue_scan_ids(run->q, dir, pool, &ids, &n, &err) == -1)
+		log_error("event=scan-failed dir=%s error=\"%s\"",
+		    queue_dir_name(dir), err);
+	else
+		for (size_t i = 0; i < n; i++)
+			if (qmgr_work_add(run->work, dir, ids[i]) ==
+			    QMGR_WORK_FULL)
+				break;
+	pool_free(&pool);
+}
+
+/* Read the inotify events waiting on ino: each message renamed into
+ * incoming/ goes on the work list. false if events were lost (the
+ * kernel's queue overflowed, or the list was full): scan instead. */
+static bool
+read_events(struct qmgr_run *run, int ino)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(
+	    struct inotify_event))));
+	bool complete = true;
+	ssize_t n;
+
+	while ((n = read(ino, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+			char id[QUEUE_ID_MAX];
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				complete = false;
+				continue;
+			}
+			if (ev->len == 0 || queue_name_classify(ev->name, id) !=
+			    QUEUE_NAME_MESSAGE)
+				continue;
+			if (qmgr_work_add(run->work, QUEUE_INCOMING, id) ==
+			    QMGR_WORK_FULL)
+				complete = false;
+		}
+	}
+	return complete;
+}
+
+static int
+watch_incoming(struct queue *q, struct pool *pool)
+{
+	int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	/* a commit renames its file into place (or links it: IN_CREATE) */
+	if (ino != -1 && inotify_add_watch(ino, pool_printf(pool, "%s/%s",
+	    q->root, queue_dir_name(QUEUE_INCOMING)),
+	    IN_MOVED_TO | IN_CREATE) == -1) {
+		close(ino);
+		ino = -1;
+	}
+	if (ino == -1)
+		log_warn_errno("inotify: falling back to polling");
+	return ino;
+}
+
+/* Wait for new messages and scan when due, putting what is found on the
+ * work list; close idle LMTP connections when due. Never returns. */
+static void
+dispatch(struct qmgr_run *run, int ino)
+{
+	struct qmgr *qm = run->qm;
+	uint64_t last_scan = now_ms();
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = qmgr_work_fd(run->work), .events = POLLIN },
+			{ .fd = ino, .events = POLLIN },
+		};
+		uint64_t t = now_ms(), wait, idle;
+		bool rescan = ino == -1;
+
+		wait = t - last_scan >= qm->scan_interval_ms ? 0 :
+		    qm->scan_interval_ms - (t - last_scan);
+		/* an LMTP connection made idle after this is closed by the
+		 * next round at the latest */
+		idle = lmtp_cache_expire(qm->route->lmtp_cache, t);
+		if (idle == 0)
+			idle = qm->delivery->lmtp_idle_timeout;
+		if (idle < wait)
+			wait = idle;
+		if (ino == -1 && wait > 200)
+			wait = 200;
+		if (poll(pfd, ino == -1 ? 1 : 2, (int)wait) > 0) {
+			if (pfd[0].revents & POLLIN) {
+				qmgr_work_fd_clear(run->work);
+				rescan = true;
+			}
+			if ((pfd[1].revents & POLLIN) &&
+			    !read_events(run, ino))
+				rescan = true;
+		}
+		t = now_ms();
+		if (t - last_scan >= qm->scan_interval_ms) {
+			/* also what an event could not name: a message
+			 * released from hold/ while its id was still busy */
+			scan_dir(run, QUEUE_INCOMING);
+			scan_dir(run, QUEUE_DEFERRED);
+			last_scan = t;
+		} else if (rescan) {
+			scan_dir(run, QUEUE_INCOMING);
+		}
+	}
+}
+
 void
 qmgr_child_run(void *ctx)
 {
@@ -276,48 +422,50 @@ qmgr_child_run(void *ctx)
 	struct pool *pool = pool_new("qmgr");
 	const char *err;
 	struct queue *q = queue_open(qm->state_dir, &qm->qlim, pool, &err);
+	const struct delivery_config *dc = qm->delivery;
 	struct lmtp_peer lmtp = { .host = qm->lmtp_host,
 		.port = qm->lmtp_port, .timeout_ms = qm->lmtp_timeout_ms,
 		.helo = qm->hostname };
+	struct lmtp_cache_settings lcs = {
+		.max_connections = (size_t)dc->lmtp_max_connections,
+		.max_per_dest = (size_t)dc->lmtp_max_per_destination,
+		.idle_timeout_ms = dc->lmtp_idle_timeout,
+		.max_messages = (size_t)dc->lmtp_max_messages_per_connection,
+	};
+	size_t nthreads = (size_t)dc->max_parallel_messages, started = 0;
 	struct qmgr_route route;
-	uint64_t last_scan = 0;
+	struct qmgr_run run = { .qm = qm };
 	int ino;
 
 	if (q == NULL)
 		log_fatal("queue: %s", err);
-	if (qmgr_route_init(&route, &lmtp, qm->smtp, &qm->dcs, &qm->dns, pool,
-	    &err) == -1)
+	run.q = q;
+	if (qmgr_route_init(&route, &lmtp, &lcs, qm->smtp, &qm->dcs, &qm->dns,
+	    pool, &err) == -1)
 		log_fatal("qmgr: DNS resolver: %s", err);
 	qm->route = &route;
-	qm->dir = route.dir;	/* one lookup-process client for all steps */
-	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ino != -1 && inotify_add_watch(ino, pool_printf(pool, "%s/%s",
-	    q->root, queue_dir_name(QUEUE_INCOMING)),
-	    IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
-		close(ino);
-		ino = -1;
-	}
-	if (ino == -1)
-		log_warn_errno("inotify: falling back to polling");
-	log_info("event=qmgr-start lmtp=%s:%u inotify=%s", qm->lmtp_host,
-	    qm->lmtp_port, ino != -1 ? "yes" : "no");
+	qm->dir = route.dir;	/* the dispatching thread's */
+	ino = watch_incoming(q, pool);
+	run.work = qmgr_work_new(QMGR_WORK_WAITING_MAX);
 	wait_lookup(qm);
-	run_dir(qm, q, QUEUE_ACTIVE);	/* left there by a restart */
-	for (;;) {
-		struct pollfd pfd = { .fd = ino, .events = POLLIN };
-		uint64_t t = now_ms();
-		int timeout = ino == -1 ? 200 : (int)qm->scan_interval_ms;
+	for (size_t i = 0; i < nthreads; i++) {
+		pthread_t th;
 
-		run_dir(qm, q, QUEUE_INCOMING);
-		if (t - last_scan >= qm->scan_interval_ms) {
-			run_dir(qm, q, QUEUE_DEFERRED);
-			last_scan = t;
+		if (pthread_create(&th, NULL, delivery_thread, &run) != 0) {
+			log_warn("event=thread-failed started=%zu", started);
+			continue;
 		}
-		if (poll(&pfd, ino == -1 ? 0 : 1, timeout) > 0) {
-			char evbuf[4096];
-
-			while (read(ino, evbuf, sizeof(evbuf)) > 0)
-				;
-		}
+		pthread_detach(th);
+		started++;
 	}
+	if (started == 0)
+		log_fatal("qmgr: no delivery thread could be started");
+	log_info("event=qmgr-start lmtp=%s:%u inotify=%s threads=%zu"
+	    " lmtp_max_connections=%zu smtp_max_connections=%zu",
+	    qm->lmtp_host, qm->lmtp_port, ino != -1 ? "yes" : "no", started,
+	    lcs.max_connections, qm->smtp->max_connections);
+	scan_dir(&run, QUEUE_ACTIVE);	/* left there by a restart */
+	scan_dir(&run, QUEUE_INCOMING);
+	scan_dir(&run, QUEUE_DEFERRED);
+	dispatch(&run, ino);
 }

@@ -2,8 +2,9 @@
  * mtad/qmgr.h - the queue manager, a supervised child of the mtad master:
  * takes committed messages from incoming/ as they arrive (inotify) and
  * deferred ones when due, delivers them by LMTP (mtad/lmtp_client.h) or
- * SMTP (mtad/smtp_client.h), as mtad/qmgr_route.h decides, and records
- * each recipient's result.
+ * SMTP (mtad/smtp_client.h), as mtad/qmgr_route.h decides, several at
+ * once ([mtad.delivery] max_parallel_messages delivery threads), and
+ * records each recipient's result.
  */
 #ifndef MTAD_QMGR_H
 #define MTAD_QMGR_H

@@ -3,11 +3,14 @@
  * domains by LMTP, remote ones by SMTP in groups per next hop, the groups
  * run by delivery threads within the connection limits.
  *
- * Runs in the qmgr child. The main thread classifies, opens each job's
- * body descriptor and runs the LMTP delivery while the SMTP jobs run in up
- * to max_connections threads; each job has its own pool, and results are
- * copied into the message's pool once every thread is joined, so no pool
- * is shared between threads.
+ * Runs in a delivery thread of the qmgr child, one per message being
+ * delivered. That thread classifies, opens each job's body descriptor and
+ * runs the LMTP delivery (over the shared connection cache) while the SMTP
+ * jobs run in up to max_connections threads of their own; a job starts
+ * only when its next hop has a free slot in the slots shared by every
+ * message (mtad/qmgr_slots.h), so the limits hold across messages. Each
+ * job has its own pool, and results are copied into the message's pool
+ * once every thread is joined, so no pool is shared between threads.
  */
 #include "config.h"
 
@@ -22,15 +25,14 @@
 #include "lib/smtp_addr.h"
 #include "lib/xalloc.h"
 #include "mtad/qmgr_route.h"
+#include "mtad/qmgr_slots.h"
 #include "mtad/queue.h"
 #include "mtad/smtp_client.h"
 #include "lib/banned.h"
 
-/* Longest wait for the lookup process's socket at start-up. */
-#define ROUTE_LOOKUP_WAIT_MS 10000
-
 int
 qmgr_route_init(struct qmgr_route *rt, const struct lmtp_peer *lmtp,
+    const struct lmtp_cache_settings *lcs,
     const struct smtp_client_settings *smtp,
     const struct dir_client_settings *dcs, const struct dns_settings *dns,
     struct pool *pool, const char **err_out)
@@ -42,17 +44,17 @@ qmgr_route_init(struct qmgr_route *rt, const struct lmtp_peer *lmtp,
 	if (rt->dns == NULL)
 		return -1;
 	rt->dir = dir_client_new(dcs);
-	/* the lookup process starts beside us: give it time to listen, so
-	 * the first messages after a start are not deferred for nothing */
-	for (int i = 0; i < ROUTE_LOOKUP_WAIT_MS / 50 &&
-	    access(dcs->socket_path, F_OK) != 0; i++)
-		usleep(50 * 1000);
+	rt->lmtp_cache = lmtp_cache_new(lcs);
+	rt->smtp_slots = qmgr_slots_new(smtp->max_connections,
+	    smtp->max_per_destination);
 	return 0;
 }
 
 void
 qmgr_route_deinit(struct qmgr_route *rt)
 {
+	lmtp_cache_free(&rt->lmtp_cache);
+	qmgr_slots_free(&rt->smtp_slots);
 	dir_client_free(&rt->dir);
 	dns_resolver_free(&rt->dns);
 }
@@ -76,18 +78,17 @@ struct job {
 	bool started;
 };
 
+/* The SMTP jobs of one message; the started flags are guarded by the
+ * slot mutex, shared with every other message's jobs. */
 struct sched {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct qmgr_slots *slots;
 	struct job *jobs;
 	size_t njobs;
-	size_t *active;			/* per next hop */
-	size_t per_dest;
 };
 
-/* The next job whose next hop is below its limit, marked started; NULL
- * when every job has started. Called with mu held; waits while jobs
- * remain but every one of them is at its limit. */
+/* The next job whose next hop has a free connection slot (taken),
+ * marked started; NULL when every job has started. Called with the slot
+ * mutex held; waits while jobs remain but none has room. */
 static struct job *
 next_job(struct sched *s)
 {
@@ -100,15 +101,14 @@ next_job(struct sched *s)
 			if (j->started)
 				continue;
 			left = true;
-			if (s->active[j->dest] < s->per_dest) {
+			if (qmgr_slots_try_locked(s->slots, j->cj.nexthop)) {
 				j->started = true;
-				s->active[j->dest]++;
 				return j;
 			}
 		}
 		if (!left)
 			return NULL;
-		pthread_cond_wait(&s->cv, &s->mu);
+		qmgr_slots_wait_locked(s->slots);
 	}
 }
 
@@ -118,15 +118,14 @@ worker(void *arg)
 	struct sched *s = arg;
 	struct job *j;
 
-	pthread_mutex_lock(&s->mu);
+	qmgr_slots_lock(s->slots);
 	while ((j = next_job(s)) != NULL) {
-		pthread_mutex_unlock(&s->mu);
+		qmgr_slots_unlock(s->slots);
 		smtp_client_deliver(&j->cj);
-		pthread_mutex_lock(&s->mu);
-		s->active[j->dest]--;
-		pthread_cond_broadcast(&s->cv);
+		qmgr_slots_lock(s->slots);
+		qmgr_slots_release_locked(s->slots, j->cj.nexthop);
 	}
-	pthread_mutex_unlock(&s->mu);
+	qmgr_slots_unlock(s->slots);
 	return NULL;
 }
 
@@ -233,18 +232,15 @@ struct runner {
 
 static void
 run_start(struct runner *ru, struct qmgr_route *rt, struct job *jobs,
-    size_t njobs, size_t ndest)
+    size_t njobs)
 {
 	size_t nthreads = njobs < rt->smtp->max_connections ? njobs :
 	    rt->smtp->max_connections;
 
 	memset(ru, 0, sizeof(*ru));
-	pthread_mutex_init(&ru->s.mu, NULL);
-	pthread_cond_init(&ru->s.cv, NULL);
+	ru->s.slots = rt->smtp_slots;
 	ru->s.jobs = jobs;
 	ru->s.njobs = njobs;
-	ru->s.active = xcalloc(ndest + 1, sizeof(*ru->s.active));
-	ru->s.per_dest = rt->smtp->max_per_destination;
 	ru->th = xcalloc(nthreads + 1, sizeof(*ru->th));
 	for (size_t i = 0; i < nthreads; i++)
 		if (pthread_create(&ru->th[ru->started], NULL, worker,
@@ -261,9 +257,6 @@ run_join(struct runner *ru)
 		worker(&ru->s);	/* no thread could be made: do it here */
 	for (size_t i = 0; i < ru->started; i++)
 		pthread_join(ru->th[i], NULL);
-	pthread_cond_destroy(&ru->s.cv);
-	pthread_mutex_destroy(&ru->s.mu);
-	free(ru->s.active);
 	free(ru->th);
 }
 
@@ -292,7 +285,7 @@ assign_hops(struct qmgr_route *rt, struct dom *doms, size_t ndoms,
 
 void
 qmgr_route_deliver(struct qmgr_route *rt, const struct queue_msg *m,
-    const unsigned char *todo, struct deliver_result *res,
+    const char *xqid, const unsigned char *todo, struct deliver_result *res,
     struct pool *pool)
 {
 	size_t n = m->env.nrcpts, ndoms = 0, ndest, njobs = 0;
@@ -342,12 +335,13 @@ qmgr_route_deliver(struct qmgr_route *rt, const struct queue_msg *m,
 	}
 	/* SMTP in the threads, LMTP here meanwhile */
 	if (njobs > 0)
-		run_start(&ru, rt, jobs, njobs, ndest);
+		run_start(&ru, rt, jobs, njobs);
 	if (any_lmtp) {
 		struct deliver_result *lr = pool_alloc(pool,
 		    (n + 1) * sizeof(*lr));
 
-		lmtp_deliver(&rt->lmtp, m, lmtp_todo, lr, pool);
+		lmtp_deliver(rt->lmtp_cache, &rt->lmtp, xqid, m, lmtp_todo,
+		    lr, pool);
 		for (size_t i = 0; i < n; i++)
 			if (lmtp_todo[i])
 				res[i] = lr[i];

@@ -12,13 +12,9 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -57,17 +53,13 @@ struct conn {
 	bool no_tls;			/* this connection: no STARTTLS */
 };
 
-/* A non-blocking connect within timeout_ms. The socket, or -1 with
- * *err_out. */
+/* A connect within timeout_ms. The socket, or -1 with *err_out. */
 static int
 connect_addr(const struct dns_addr *a, unsigned port, uint64_t timeout_ms,
     const char **err_out)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, soerr = 0;
-	socklen_t el = sizeof(soerr);
-	struct pollfd pfd;
 
 	memset(&ss, 0, sizeof(ss));
 	if (a->family == AF_INET) {
@@ -85,65 +77,16 @@ connect_addr(const struct dns_addr *a, unsigned port, uint64_t timeout_ms,
 		memcpy(&sin6->sin6_addr, a->addr, 16);
 		sl = sizeof(*sin6);
 	}
-	fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		*err_out = strerror(errno);
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
-		return fd;
-	if (errno != EINPROGRESS) {
-		*err_out = strerror(errno);
-		close(fd);
-		return -1;
-	}
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	if (poll(&pfd, 1, (int)timeout_ms) != 1) {
-		*err_out = "connection timed out";
-		close(fd);
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) == -1 ||
-	    soerr != 0) {
-		*err_out = strerror(soerr != 0 ? soerr : errno);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return deliver_connect((struct sockaddr *)&ss, sl, timeout_ms,
+	    err_out);
 }
 
 /* Read one complete reply within timeout_ms. 0, or -1 with c->err. */
 static int
 read_reply(struct conn *c, uint64_t timeout_ms)
 {
-	const char *line, *err;
-	size_t len;
-	int rc;
-
-	stream_set_timeouts(c->s, (int)timeout_ms, (int)timeout_ms);
-	smtp_reply_reset(c->r);
-	for (;;) {
-		rc = stream_read_line(c->s, c->set->reply_line_max, &line,
-		    &len);
-		if (rc != 1) {
-			c->err = rc == 0 ? "connection closed by peer" :
-			    stream_error(c->s) == STREAM_ERR_TOO_LONG ?
-			    "reply line too long" :
-			    pool_strdup(c->pool, stream_error_text(c->s));
-			return -1;
-		}
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			len--;
-		rc = smtp_reply_parse_line(c->r, line, len, &err);
-		if (rc == -1) {
-			c->err = pool_printf(c->pool, "bad reply: %s", err);
-			return -1;
-		}
-		if (rc == 1)
-			return 0;
-	}
+	return deliver_read_reply(c->s, c->r, c->set->reply_line_max,
+	    timeout_ms, c->pool, &c->err);
 }
 
 /* Send what c->out holds and empty it. 0 or -1 with c->err. */
@@ -391,13 +334,6 @@ fail_rest(struct smtp_client_job *j, int code, const char *enh,
 			set_res(&j->res[i], code, enh, text, relay);
 }
 
-static const enum smtp_body body_map[] = {
-	[QUEUE_BODY_NONE] = SMTP_BODY_NONE,
-	[QUEUE_BODY_7BIT] = SMTP_BODY_7BIT,
-	[QUEUE_BODY_8BITMIME] = SMTP_BODY_8BITMIME,
-	[QUEUE_BODY_BINARYMIME] = SMTP_BODY_BINARYMIME,
-};
-
 /* A reason the message cannot go to this host at all (5xx), or NULL. */
 static const char *
 unfit(struct conn *c, const struct queue_env *e, int *code, const char **enh)
@@ -466,11 +402,7 @@ transact(struct conn *c, struct smtp_client_job *j)
 		fail_rest(j, code, enh, why, c->relay);
 		return 0;
 	}
-	memset(&mp, 0, sizeof(mp));
-	mp.has_size = true;
-	mp.size = e->size;
-	mp.body = body_map[e->body];
-	mp.smtputf8 = e->smtputf8;
+	deliver_mail_params(e, &mp);
 	mp.ret = e->ret == QUEUE_RET_FULL ? SMTP_RET_FULL :
 	    e->ret == QUEUE_RET_HDRS ? SMTP_RET_HDRS : SMTP_RET_NONE;
 	mp.envid = e->envid[0] != '\0' ? e->envid : NULL;

@@ -19,9 +19,11 @@
 #   e2e.py count STORE           prints the number of stored messages
 #   e2e.py timeline DIR          where Tessera's time went, from the logs
 #       DIR/mtad.log and DIR/accessd.log (log_level = info): LMTP
-#       connections per delivery, how many were open at once, the time
-#       of each step of an accessd LMTP session and of the queue
-#       manager's cycle, and the delay from accept to delivery.
+#       sessions and deliveries per session, how many were open at once,
+#       the time of each step of an accessd LMTP session (a session
+#       carries many transactions), of the queue manager's deliveries
+#       (several threads at once), and the delay from accept to
+#       delivery.
 # Talks to 127.0.0.1 only.
 import argparse
 import os
@@ -187,35 +189,51 @@ def timeline(d):
           if "mtad/qmgr" in x and "event=delivery" in x]
     rm = {qid(x): stamp(x) for x in mt
           if "mtad/qmgr" in x and "event=removed" in x}
+    # an LMTP session carries many messages (the queue manager keeps
+    # its connections): per session the connect, LHLO and disconnect,
+    # and the RCPT and delivered times of each transaction, in order
     sess = {}
     for x in ac:
         m = re.match(r"\S+ accessd/lmtp\[\d+\]: (\S+): (\w+)", x)
-        if m:
-            sess.setdefault(m.group(1), {}).setdefault(m.group(2), stamp(x))
-    steps = ("connect", "lhlo", "rcpt", "delivered", "disconnect")
-    full = [s for s in sess.values() if all(k in s for k in steps)]
-    ev = sorted([(s["connect"], 1) for s in full] +
-                [(s["disconnect"], -1) for s in full])
+        if not m:
+            continue
+        s = sess.setdefault(m.group(1), {"rcpt": [], "delivered": []})
+        if m.group(2) in ("rcpt", "delivered"):
+            s[m.group(2)].append(stamp(x))
+        else:
+            s.setdefault(m.group(2), stamp(x))
+    used = [s for s in sess.values() if s["delivered"] and "connect" in s]
+    end = max([stamp(x) for x in ac if x[:1].isdigit()] or [0])
+    ev = sorted([(s["connect"], 1) for s in used] +
+                [(s.get("disconnect", end), -1) for s in used])
     cur = most = 0
     for _, e in ev:
         cur += e
         most = max(most, cur)
-    print("deliveries %d, accessd LMTP sessions with a delivery %d, at most"
-          " %d open at once" % (len(dl), len(full), most))
-    names = ("connect -> LHLO (fork, greeting)", "LHLO -> RCPT 250 (lookup)",
-             "RCPT -> stored (DATA, store)", "stored -> disconnect")
-    for i, name in enumerate(names):
-        print("  accessd %-34s %s" % (name, ms(
-            [s[steps[i + 1]] - s[steps[i]] for s in full])))
-    print("  accessd %-34s %s" % ("whole LMTP session", ms(
-        [s["disconnect"] - s["connect"] for s in full])))
+    print("deliveries %d, accessd LMTP sessions with a delivery %d (%.1f"
+          " deliveries each), at most %d open at once" % (
+              len(dl), len(used), sum(len(s["delivered"]) for s in used) /
+              max(len(used), 1), most))
+    pairs = [(r, d) for s in used for r, d in zip(s["rcpt"],
+                                                  s["delivered"])]
+    nxt = [r - d for s in used for d, r in zip(s["delivered"],
+                                               s["rcpt"][1:])]
+    rows = (("connect -> LHLO (fork, greeting)",
+             [s["lhlo"] - s["connect"] for s in used if "lhlo" in s]),
+            ("LHLO -> first RCPT 250 (lookup)",
+             [s["rcpt"][0] - s["lhlo"] for s in used
+              if "lhlo" in s and s["rcpt"]]),
+            ("RCPT -> stored (DATA, store)", [d - r for r, d in pairs]),
+            ("stored -> next RCPT (same session)", nxt),
+            ("whole LMTP session", [s["disconnect"] - s["connect"]
+                                    for s in used if "disconnect" in s]))
+    for name, xs in rows:
+        print("  accessd %-34s %s" % (name, ms(xs)))
     t = [x[0] for x in dl]
-    print("  qmgr    %-34s %s" % ("delivery -> next delivery", ms(
+    print("  qmgr    %-34s %s" % ("delivery -> next (any thread)", ms(
         [b - a for a, b in zip(t, t[1:])])))
     print("  qmgr    %-34s %s" % ("delivery -> removed (state, unlink)",
           ms([rm[q] - a for a, q in dl if q in rm])))
-    print("  qmgr    %-34s %s" % ("removed -> next delivery", ms(
-        [b[0] - rm[a[1]] for a, b in zip(dl, dl[1:]) if a[1] in rm])))
     lag = [a - accepted[q] for a, q in dl if q in accepted]
     print("  %-42s %s" % ("accept -> delivered", ms(lag)))
     if accepted and t:

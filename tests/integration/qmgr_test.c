@@ -163,9 +163,10 @@ d_exec(struct d *d, const char *prog)
 	    10000) == 0, d->p, "%s does not listen", prog);
 }
 
-/* accessd with LMTP on lmtp_port and POP3 on pop3 (both free ports). */
+/* accessd with LMTP on lmtp_port and POP3 on pop3 (both free ports),
+ * extra lines in [accessd]. */
 static void
-ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
+ad_start_x(struct d *a, uint16_t lmtp_port, uint16_t pop3, const char *extra)
 {
 	char *text = NULL, *mail = NULL, *sock = NULL;
 
@@ -183,12 +184,13 @@ ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
 	    "[directory]\nuris = %s\nbase_dn = " BASE "\nstarttls = no\n"
 	    "connect_timeout = 1s\nop_timeout = 3s\n"
 	    "[lookup]\nquery_timeout = 5s\n"
-	    "[accessd]\nhostname = mail.example.test\n"
+	    "[accessd]\nhostname = mail.example.test\n%s"
 	    "[accessd.store]\nmail_root = %s\nfsync = no\n"
 	    "[accessd.listener.lmtp]\nport = %u\ntype = lmtp\n"
 	    "[accessd.listener.pop3]\nport = %u\ntype = pop3\n",
 	    a->dir, user_name(), user_name(), env("QMTEST_SLAPD_DIR"),
-	    env("QMTEST_SLAPD_DIR"), env("QMTEST_URI"), mail, lmtp_port, pop3), 0);
+	    env("QMTEST_SLAPD_DIR"), env("QMTEST_URI"), extra, mail, lmtp_port,
+	    pop3), 0);
 	write_file(a->conf, text);
 	free(text);
 	free(mail);
@@ -200,8 +202,15 @@ ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
 	free(sock);
 }
 
-/* mtad delivering to LMTP port lmtp_port, retrying after 1s; extra
- * [mtad] lines. */
+static void
+ad_start(struct d *a, uint16_t lmtp_port, uint16_t pop3)
+{
+	ad_start_x(a, lmtp_port, pop3, "");
+}
+
+/* mtad delivering to LMTP port lmtp_port, retrying after 1s, scanning
+ * deferred/ every 200ms (unless extra sets queue_scan_interval); extra
+ * [mtad] lines (which may end in further sections). */
 static void
 mt_start_x(struct d *t, uint16_t lmtp_port, const char *extra)
 {
@@ -218,13 +227,14 @@ mt_start_x(struct d *t, uint16_t lmtp_port, const char *extra)
 	    "[lookup]\nquery_timeout = 5s\n"
 	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
 	    "lmtp_port = %u\nlmtp_timeout = 10s\nretry_min = 1s\n"
-	    "retry_max = 2s\nqueue_scan_interval = 200ms\n%s"
+	    "retry_max = 2s\n%s%s"
 	    /* remote mail (reports to SENDER) to a relayhost where nothing
 	     * listens: it waits in the queue, no DNS leaves loopback */
 	    "[mtad.smtp]\nrelayhost = 127.0.0.1\nrelayhost_port = 9\n"
 	    "[mtad.listener.smtp]\nport = %u\n",
 	    t->dir, t->dir, user_name(), user_name(), env("QMTEST_URI"),
-	    lmtp_port, extra, t->port), 0);
+	    lmtp_port, strstr(extra, "queue_scan_interval") != NULL ? "" :
+	    "queue_scan_interval = 200ms\n", extra, t->port), 0);
 	write_file(t->conf, text);
 	free(text);
 	d_exec(t, "mtad/mtad");
@@ -637,6 +647,219 @@ Test(qmgr, held_message_waits_then_release_delivers)
 	HAS(out, "STAT 1 ", &a);
 	free(out);
 	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+/* What accessd's log says of its LMTP sessions that delivered (the
+ * probe of itest_wait_listen_proc is one that did not). */
+struct lmtp_stats {
+	int sessions;		/* sessions with a delivery */
+	int max_open;		/* the most of them open at once */
+	int delivered;		/* deliveries, all sessions */
+	int max_per_session;	/* the most deliveries of one session */
+};
+
+/* The pid of an accessd/lmtp log line, or -1. */
+static long
+lmtp_pid(const char *line)
+{
+	const char *p = strstr(line, " accessd/lmtp[");
+
+	return p == NULL ? -1 : strtol(p + strlen(" accessd/lmtp["), NULL, 10);
+}
+
+static void
+lmtp_stats(struct d *a, struct lmtp_stats *st)
+{
+	char *log = slurp(a->log);
+	struct { long pid; int n; } sess[256];
+	size_t nsess = 0;
+	int open = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* first the deliveries per session, then the overlap of those */
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *line = log; *line != '\0';) {
+			const char *end = strchr(line, '\n');
+			size_t len = end != NULL ? (size_t)(end - line) :
+			    strlen(line);
+			char *l = strndup(line, len);
+			long pid = lmtp_pid(l);
+			size_t k;
+
+			line += len + (end != NULL);
+			for (k = 0; k < nsess && sess[k].pid != pid; k++)
+				;
+			if (pid != -1 && pass == 0 &&
+			    strstr(l, ": delivered to=") != NULL) {
+				if (k == nsess) {
+					cr_assert_lt(nsess, 256);
+					sess[nsess].pid = pid;
+					sess[nsess++].n = 0;
+				}
+				st->delivered++;
+				if (++sess[k].n > st->max_per_session)
+					st->max_per_session = sess[k].n;
+			} else if (pid != -1 && pass == 1 && k < nsess &&
+			    strstr(l, ": connect client=") != NULL) {
+				st->sessions++;
+				if (++open > st->max_open)
+					st->max_open = open;
+			} else if (pid != -1 && pass == 1 && k < nsess &&
+			    strstr(l, ": disconnect") != NULL) {
+				open--;
+			}
+			free(l);
+		}
+	}
+	free(log);
+}
+
+/* Messages queued while accessd is down, all due together when it comes
+ * back: the delivery threads take them at once over at most
+ * lmtp_max_connections LMTP connections, several open together, each
+ * carrying several messages (at most lmtp_max_messages_per_connection),
+ * and each message stored once. */
+Test(qmgr, parallel_deliveries_share_and_reuse_lmtp_connections,
+    .timeout = 120)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	struct lmtp_stats st;
+	char *out, *log, port[8];
+	char *script = itest_srcpath("tests/integration/mtad_client.py");
+	char *argv[] = { "python3", script, "load", port, "--clients", "4",
+		"--seconds", "30", "--max", "24", "--out", NULL, NULL };
+	struct pool *pool = pool_new("test");
+	int n = 0;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	/* alice's mailbox made first (a POP3 login makes it), then accessd
+	 * stopped: concurrent first deliveries into a mailbox not yet made
+	 * race in accessd's store (two got uid 1, one message unlisted) */
+	ad_start(&a, ports[0], ports[1]);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 0 ", &a);
+	free(out);
+	cr_assert_eq(itest_stop(&a.p, 5000), 0);
+	/* deferred/ scanned every 3s: the retries come in one batch */
+	mt_start_x(&t, ports[0], "queue_scan_interval = 3s\n"
+	    "[mtad.delivery]\nmax_parallel_messages = 6\n"
+	    "lmtp_max_connections = 3\nlmtp_max_messages_per_connection = 5\n");
+	snprintf(port, sizeof(port), "%u", t.port);
+	cr_assert_geq(asprintf(&argv[11], "%s/acked.txt", t.dir), 0);
+	{
+		struct buf *o = buf_new(1024, ITEST_OUTPUT_MAX);
+		int rc = itest_run(argv, NULL, o, 60000);
+
+		ITEST_ASSERT(rc == 0, t.p, "load client: %s", buf_cstr(o));
+		buf_free(&o);
+	}
+	{
+		char *acked = slurp(argv[11]);
+
+		for (const char *p = acked; (p = strchr(p, '\n')) != NULL;
+		    p++)
+			n++;
+		free(acked);
+	}
+	cr_assert_geq(n, 24);
+	/* each tried once and deferred (nothing listens yet) */
+	ITEST_ASSERT(wait_log(&t, "event=deferred", n, 20000), t.p,
+	    "not all %d deferred", n);
+	d_exec(&a, "accessd/accessd");
+	ITEST_ASSERT(wait_log(&t, "event=removed", n, 30000), t.p,
+	    "not all %d delivered", n);
+	lmtp_stats(&a, &st);
+	cr_log_info("LMTP sessions %d, at once %d, deliveries %d, most in"
+	    " one session %d", st.sessions, st.max_open, st.delivered,
+	    st.max_per_session);
+	cr_assert_eq(st.delivered, n);
+	cr_assert_gt(st.max_open, 1, "never more than one LMTP connection");
+	cr_assert_leq(st.max_open, 3, "lmtp_max_connections = 3 crossed");
+	cr_assert_gt(st.max_per_session, 1, "no connection was reused");
+	cr_assert_leq(st.max_per_session, 5,
+	    "lmtp_max_messages_per_connection = 5 crossed");
+	/* n/5 connections at the least; far fewer than one per message */
+	cr_assert_geq(st.sessions, (n + 4) / 5);
+	cr_assert_lt(st.sessions, n);
+	log = slurp(t.log);
+	HAS(log, "event=lmtp-close peer=127.0.0.1:", &t);
+	HAS(log, "reason=max-messages", &t);
+	free(log);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	{
+		char *stat = NULL;
+
+		cr_assert_geq(asprintf(&stat, "STAT %d ", n), 0);
+		HAS(out, stat, &a);
+		free(stat);
+	}
+	free(out);
+	cr_assert_eq(in_queue(&t, QUEUE_INCOMING, NULL, pool) +
+	    in_queue(&t, QUEUE_ACTIVE, NULL, pool) +
+	    in_queue(&t, QUEUE_DEFERRED, NULL, pool), 0);
+	free(argv[11]);
+	free(script);
+	pool_free(&pool);
+	d_stop(&t);
+	d_stop(&a);
+}
+
+/* An idle LMTP connection is closed after lmtp_idle_timeout; the next
+ * message opens a new one. A cached connection accessd closed meanwhile
+ * (its own idle timeout) is replaced without deferring anything. */
+Test(qmgr, idle_lmtp_connections_time_out)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	struct lmtp_stats st;
+	char *out;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	mt_start_x(&t, ports[0], "[mtad.delivery]\nlmtp_idle_timeout = 1s\n");
+	out = send_mail(&t, "one", (const char *const[]){
+	    "alice@example.test", NULL });
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 1, 10000), t.p,
+	    "first not delivered");
+	ITEST_ASSERT(wait_log(&t, "reason=idle", 1, 5000), t.p,
+	    "the idle connection was not closed");
+	out = send_mail(&t, "two", (const char *const[]){
+	    "alice@example.test", NULL });
+	free(out);
+	ITEST_ASSERT(wait_log(&t, "event=removed", 2, 10000), t.p,
+	    "second not delivered");
+	lmtp_stats(&a, &st);
+	cr_assert_eq(st.sessions, 2, "%d LMTP sessions", st.sessions);
+	cr_assert_eq(st.delivered, 2, "%d deliveries", st.delivered);
+	d_stop(&t);
+	d_stop(&a);
+
+	/* accessd gives up first (its lmtp_idle_timeout 1s, ours 10s) */
+	ad_start_x(&a, ports[0], ports[1], "lmtp_idle_timeout = 1s\n");
+	mt_start(&t, ports[0]);
+	for (int i = 0; i < 2; i++) {
+		out = send_mail(&t, "again", (const char *const[]){
+		    "alice@example.test", NULL });
+		free(out);
+		ITEST_ASSERT(wait_log(&t, "event=removed", i + 1, 10000), t.p,
+		    "message %d not delivered", i + 1);
+		if (i == 0)
+			ITEST_ASSERT(wait_log(&a, ": disconnect", 1, 5000),
+			    a.p, "accessd kept the idle session");
+	}
+	lmtp_stats(&a, &st);
+	cr_assert_eq(st.sessions, 2, "%d LMTP sessions", st.sessions);
+	cr_assert_eq(st.delivered, 2, "%d deliveries", st.delivered);
+	out = slurp(t.log);
+	cr_assert_null(strstr(out, "status=deferred"), "a stale cached"
+	    " connection deferred a message");
+	free(out);
 	d_stop(&t);
 	d_stop(&a);
 }

@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/cfg.h"
 #include "lib/pool.h"
+#include "lib/str.h"
 #include "mtad/delivery_config.h"
 #include "mtad/dsn.h"
 #include "mtad/qmgr_loop.h"
@@ -32,6 +33,49 @@ load(const char *text, int *rc)
 	*rc = cfg_load_string(c, "test.conf", text, err);
 	buf_free(&err);
 	return c;
+}
+
+/* The parallel delivery and LMTP connection keys: defaults, and each
+ * limit at its bounds and past them. 0, or the number of failures. */
+static int
+d_defaults_checked(void)
+{
+	static const struct { const char *text; int rc; } cases[] = {
+		{ "max_parallel_messages = 1000\n", 0 },
+		{ "max_parallel_messages = 1001\n", -1 },
+		{ "max_parallel_messages = 0\n", -1 },
+		{ "lmtp_max_connections = 1\n", 0 },
+		{ "lmtp_max_connections = 1001\n", -1 },
+		{ "lmtp_max_per_destination = 0\n", -1 },
+		{ "lmtp_idle_timeout = 100ms\n", 0 },
+		{ "lmtp_idle_timeout = 99ms\n", -1 },
+		{ "lmtp_idle_timeout = 2h\n", -1 },
+		{ "lmtp_max_messages_per_connection = 1\n", 0 },
+		{ "lmtp_max_messages_per_connection = 1000001\n", -1 },
+	};
+	int rc, bad = 0;
+	struct cfg *c = load("", &rc);
+	const struct delivery_config *d = cfg_get(c, "mtad.delivery");
+
+	bad += d->max_parallel_messages != 20;
+	bad += d->lmtp_max_connections != 10;
+	bad += d->lmtp_max_per_destination != 10;
+	bad += d->lmtp_idle_timeout != 10000;
+	bad += d->lmtp_max_messages_per_connection != 1000;
+	cfg_free(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+
+		cr_assert_eq(str_printf(text, sizeof(text),
+		    "[mtad.delivery]\n%s", cases[i].text), 0);
+		c = load(text, &rc);
+		if (rc != cases[i].rc) {
+			cr_log_error("%s: %d", cases[i].text, rc);
+			bad++;
+		}
+		cfg_free(&c);
+	}
+	return bad;
 }
 
 Test(delivery_config, defaults_and_ranges)
@@ -56,6 +100,7 @@ Test(delivery_config, defaults_and_ranges)
 	c = load("[mtad.delivery]\nloop_header_max = 4095\n", &rc);
 	cr_assert_eq(rc, -1);
 	cfg_free(&c);
+	cr_assert_eq(d_defaults_checked(), 0);
 	c = load("[mtad.delivery]\nno_such_key = 1\n", &rc);
 	cr_assert_eq(rc, -1);
 	cfg_free(&c);
@@ -63,7 +108,7 @@ Test(delivery_config, defaults_and_ranges)
 
 Test(delivery_config, every_key_documented)
 {
-	cr_assert_eq(docs_check_sections(&delivery_config_def, 1), 4);
+	cr_assert_eq(docs_check_sections(&delivery_config_def, 1), 9);
 }
 
 /* A header with n Received: fields and the given extra lines. */
