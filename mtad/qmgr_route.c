@@ -23,6 +23,7 @@
 #include "lib/pool.h"
 #include "lib/smtp.h"
 #include "lib/smtp_addr.h"
+#include "lib/str.h"
 #include "lib/xalloc.h"
 #include "mtad/qmgr_route.h"
 #include "mtad/qmgr_slots.h"
@@ -283,6 +284,81 @@ assign_hops(struct qmgr_route *rt, struct dom *doms, size_t ndoms,
 	return ndest;
 }
 
+/* The LMTP host of local recipient addr: its entry's mail host, or NULL
+ * for the configured one (no mail host, our own name, no entry: that
+ * accessd answers for it). 451 4.3.0 in *res and "" when the directory
+ * does not answer. */
+static const char *
+mail_host_of(struct qmgr_route *rt, const char *addr,
+    struct deliver_result *res, struct pool *pool)
+{
+	struct dir_entry *e = NULL;
+	struct dir_info info = { 0 };
+
+	if (strchr(addr, '@') == NULL)		/* "postmaster" */
+		return NULL;
+	switch (dir_client_lookup_address(rt->dir, addr, pool, &e, &info)) {
+	case DIR_FOUND:
+		if (e->mail_host == NULL || e->mail_host[0] == '\0' ||
+		    (rt->lmtp.helo != NULL && str_eq_ci(e->mail_host,
+		    rt->lmtp.helo)))
+			return NULL;
+		return e->mail_host;
+	case DIR_NOTFOUND:
+		return NULL;
+	default:
+		set_res(res, 451, "4.3.0", pool_printf(pool, "directory "
+		    "unavailable for %s: %s", addr, info.error != NULL ?
+		    info.error : "no answer"));
+		return "";
+	}
+}
+
+/* Local recipients by LMTP, one transaction per mail host: the
+ * recipient's entry names it (mailHost), else [mtad] lmtp_host. */
+static void
+deliver_local(struct qmgr_route *rt, const struct queue_msg *m,
+    const char *xqid, const unsigned char *lmtp_todo,
+    struct deliver_result *res, struct pool *pool)
+{
+	size_t n = m->env.nrcpts;
+	const char **host = pool_alloc(pool, (n + 1) * sizeof(*host));
+	unsigned char *group = pool_alloc(pool, n + 1);
+	unsigned char *done = pool_alloc(pool, n + 1);
+	struct deliver_result *lr = pool_alloc(pool, (n + 1) * sizeof(*lr));
+
+	for (size_t i = 0; i < n; i++) {
+		done[i] = !lmtp_todo[i];
+		if (lmtp_todo[i]) {
+			host[i] = mail_host_of(rt, m->env.rcpts[i].addr,
+			    &res[i], pool);
+			if (host[i] != NULL && host[i][0] == '\0')
+				done[i] = 1;	/* deferred: no directory */
+		}
+	}
+	for (size_t first = 0; first < n; first++) {
+		struct lmtp_peer peer = rt->lmtp;
+
+		if (done[first])
+			continue;
+		if (host[first] != NULL)
+			peer.host = host[first];
+		for (size_t i = first; i < n; i++) {
+			group[i] = !done[i] && (host[i] == host[first] ||
+			    (host[i] != NULL && host[first] != NULL &&
+			    str_eq_ci(host[i], host[first])));
+			if (group[i])
+				done[i] = 1;
+		}
+		for (size_t i = 0; i < first; i++)
+			group[i] = 0;
+		lmtp_deliver(rt->lmtp_cache, &peer, xqid, m, group, lr, pool);
+		for (size_t i = first; i < n; i++)
+			if (group[i])
+				res[i] = lr[i];
+	}
+}
+
 void
 qmgr_route_deliver(struct qmgr_route *rt, const struct queue_msg *m,
     const char *xqid, const unsigned char *todo, struct deliver_result *res,
@@ -336,16 +412,8 @@ qmgr_route_deliver(struct qmgr_route *rt, const struct queue_msg *m,
 	/* SMTP in the threads, LMTP here meanwhile */
 	if (njobs > 0)
 		run_start(&ru, rt, jobs, njobs);
-	if (any_lmtp) {
-		struct deliver_result *lr = pool_alloc(pool,
-		    (n + 1) * sizeof(*lr));
-
-		lmtp_deliver(rt->lmtp_cache, &rt->lmtp, xqid, m, lmtp_todo,
-		    lr, pool);
-		for (size_t i = 0; i < n; i++)
-			if (lmtp_todo[i])
-				res[i] = lr[i];
-	}
+	if (any_lmtp)
+		deliver_local(rt, m, xqid, lmtp_todo, res, pool);
 	if (njobs > 0)
 		run_join(&ru);
 	for (size_t k = 0; k < njobs; k++) {

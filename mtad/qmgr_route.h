@@ -1,6 +1,8 @@
 /*
  * mtad/qmgr_route.h - where the queue manager sends each recipient:
- * accepted (local) domains by LMTP to accessd (mtad/lmtp_client.h), all
+ * accepted (local) domains by LMTP to accessd (mtad/lmtp_client.h) of
+ * the recipient's mail host (its entry's mailHost, else [mtad]
+ * lmtp_host; one transaction per host), all
  * others by SMTP (mtad/smtp_client.h), grouped by next hop (the domain,
  * or the relayhost when one is set) with one connection per group, at
  * most max_rcpts_per_connection recipients each, and at most

@@ -537,6 +537,50 @@ Test(qmgr, over_quota_recipient_bounces_alone)
 	d_stop(&a);
 }
 
+/* bob's entry names another mail host (mailHost 127.0.0.3): his copy
+ * goes by LMTP to that host (nothing listens there: deferred, 4.4.1)
+ * while alice's, in the same message, goes to the configured accessd. */
+Test(qmgr, recipient_mail_host_routes_lmtp_to_that_host)
+{
+	struct d a, t;
+	uint16_t ports[2];
+	char *out, *log, *want;
+	int found;
+
+	cr_assert_eq(itest_free_ports(ports, 2), 0);
+	ad_start(&a, ports[0], ports[1]);
+	cr_assert_eq(ldap_modify("dn: uid=bob,ou=people," BASE "\n"
+	    "changetype: modify\nreplace: mailHost\n"
+	    "mailHost: 127.0.0.3\n", a.dir), 0);
+	mt_start(&t, ports[0]);
+	out = send_mail(&t, "to two hosts", (const char *const[]){
+	    "alice@example.test", "bob@example.test", NULL });
+	HAS(out, "DATA 250", &t);
+	free(out);
+	cr_assert_geq(asprintf(&want, "rcpt=bob@example.test"
+	    " relay=lmtp:127.0.0.3:%u", (unsigned)ports[0]), 0);
+	found = wait_log(&t, want, 1, 15000) &&
+	    wait_log(&t, "rcpt=alice@example.test relay=lmtp:127.0.0.1:", 1,
+	    15000);
+	/* bob back on this host before anything can fail */
+	cr_assert_eq(ldap_modify("dn: uid=bob,ou=people," BASE "\n"
+	    "changetype: modify\ndelete: mailHost\n", a.dir), 0);
+	ITEST_ASSERT(found, t.p, "no delivery attempt to each host");
+	log = slurp(t.log);
+	HAS(log, "dsn=4.4.1 status=deferred", &t);
+	HAS(log, "dsn=2.0.0 status=delivered", &t);
+	cr_assert_null(strstr(log, "rcpt=bob@example.test relay=lmtp:127.0.0.1"),
+	    "%s", log);
+	free(log);
+	free(want);
+	out = pop3(&a, (const char *const[]){ "stls", "user:alice",
+	    "pass:demo", "stat", NULL });
+	HAS(out, "STAT 1 ", &a);
+	free(out);
+	d_stop(&t);
+	d_stop(&a);
+}
+
 /* max_queue_lifetime crossed: a recipient still deferred is bounced
  * (4.4.7) on the next try and the message leaves the queue; its report
  * to the sender waits in the queue (nothing listens for LMTP). */
