@@ -56,9 +56,25 @@ dev_cmp(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-void
-spam_classify(const struct spam_db *db, const struct spam_tokens *t,
-    struct spam_result *out)
+/* Where counts come from: a loaded database or one being built. */
+typedef void (*counts_fn)(const void *src, uint64_t h, uint32_t *spam,
+    uint32_t *ham);
+
+static void
+db_counts(const void *src, uint64_t h, uint32_t *spam, uint32_t *ham)
+{
+	spam_db_lookup(src, h, spam, ham);
+}
+
+static void
+builder_counts(const void *src, uint64_t h, uint32_t *spam, uint32_t *ham)
+{
+	spam_db_builder_lookup(src, h, spam, ham);
+}
+
+static void
+classify(counts_fn counts, const void *src, uint64_t n_spam, uint64_t n_ham,
+    const struct spam_tokens *t, struct spam_result *out)
 {
 	double *f, s = 1.0, h = 1.0;
 	int sexp = 0, hexp = 0, e;
@@ -68,7 +84,7 @@ spam_classify(const struct spam_db *db, const struct spam_tokens *t,
 	out->spam_evidence = out->ham_evidence = 0.0;
 	out->clues = 0;
 	out->tokens = t->n;
-	if (db->n_spam == 0 || db->n_ham == 0 || t->n == 0)
+	if (n_spam == 0 || n_ham == 0 || t->n == 0)
 		return;
 	f = xreallocarray(NULL, t->n, sizeof(*f));
 	for (size_t i = 0; i < t->size; i++) {
@@ -77,10 +93,10 @@ spam_classify(const struct spam_db *db, const struct spam_tokens *t,
 
 		if (t->table[i] == 0)
 			continue;
-		spam_db_lookup(db, t->table[i], &sc, &hc);
+		counts(src, t->table[i], &sc, &hc);
 		if (sc + (uint64_t)hc == 0)
 			continue;
-		fw = spam_classify_fw(sc, hc, db->n_spam, db->n_ham);
+		fw = spam_classify_fw(sc, hc, n_spam, n_ham);
 		if (fabs(fw - 0.5) >= SPAM_CLASSIFY_MIN_DEV)
 			f[n++] = fw;
 	}
@@ -109,4 +125,21 @@ spam_classify(const struct spam_db *db, const struct spam_tokens *t,
 	out->spam_evidence = 1.0 - spam_chi2q(-2.0 * s, 2 * (unsigned)n);
 	out->ham_evidence = 1.0 - spam_chi2q(-2.0 * h, 2 * (unsigned)n);
 	out->score = (out->spam_evidence - out->ham_evidence + 1.0) / 2.0;
+}
+
+void
+spam_classify(const struct spam_db *db, const struct spam_tokens *t,
+    struct spam_result *out)
+{
+	classify(db_counts, db, db->n_spam, db->n_ham, t, out);
+}
+
+void
+spam_classify_builder(const struct spam_db_builder *b,
+    const struct spam_tokens *t, struct spam_result *out)
+{
+	uint64_t n_spam, n_ham;
+
+	spam_db_builder_totals(b, &n_spam, &n_ham);
+	classify(builder_counts, b, n_spam, n_ham, t, out);
 }

@@ -320,6 +320,30 @@ spam_db_builder_add(struct spam_db_builder *b, const struct spam_tokens *t,
 	}
 }
 
+void
+spam_db_builder_lookup(const struct spam_db_builder *b, uint64_t h,
+    uint32_t *spam_out, uint32_t *ham_out)
+{
+	*spam_out = *ham_out = 0;
+	if (b->size == 0)
+		return;
+	for (size_t j = h & (b->size - 1); b->table[j].h != 0;
+	    j = (j + 1) & (b->size - 1))
+		if (b->table[j].h == h) {
+			*spam_out = b->table[j].spam;
+			*ham_out = b->table[j].ham;
+			return;
+		}
+}
+
+void
+spam_db_builder_totals(const struct spam_db_builder *b, uint64_t *n_spam,
+    uint64_t *n_ham)
+{
+	*n_spam = b->n_spam;
+	*n_ham = b->n_ham;
+}
+
 static int
 entry_cmp(const void *a, const void *b)
 {

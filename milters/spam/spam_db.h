@@ -72,6 +72,12 @@ void spam_db_builder_free(struct spam_db_builder **bp);
  * at UINT32_MAX. */
 void spam_db_builder_add(struct spam_db_builder *b,
     const struct spam_tokens *t, bool spam);
+/* Counts of the token with hash h in the builder (0 and 0 when absent),
+ * and the message totals learnt so far: for classifying while learning. */
+void spam_db_builder_lookup(const struct spam_db_builder *b, uint64_t h,
+    uint32_t *spam_out, uint32_t *ham_out);
+void spam_db_builder_totals(const struct spam_db_builder *b, uint64_t *n_spam,
+    uint64_t *n_ham);
 /* The image of the database built so far (malloc'd, *len_out bytes). */
 uint8_t *spam_db_builder_image(const struct spam_db_builder *b,
     size_t *len_out);

@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "milters/milter_common.h"
 #include "milters/spam/spam_db.h"
 #include "milters/spam/spam_milter.h"
 #include "milters/spam/spam_scan.h"
@@ -133,6 +134,12 @@ conn_add(struct conn *c, const void *p, size_t len)
 		(void)buf_append(c->msg, p, len);
 }
 
+static void
+conn_text(void *arg, const void *p, size_t len)
+{
+	conn_add(arg, p, len);
+}
+
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 {
@@ -172,10 +179,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		c->n_status++;
 	else if (str_eq_ci(name, "X-Spam-Score"))
 		c->n_score++;
-	conn_add(c, name, strlen(name));
-	conn_add(c, ": ", 2);
-	conn_add(c, value, strlen(value));
-	conn_add(c, "\r\n", 2);
+	milter_text_header(conn_text, c, name, value);
 	return SMFIS_CONTINUE;
 }
 
@@ -186,7 +190,7 @@ cb_eoh(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	conn_add(c, "\r\n", 2);
+	milter_text_eoh(conn_text, c);
 	return SMFIS_CONTINUE;
 }
 
@@ -290,6 +294,16 @@ cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+static void
+on_listen(void *arg)
+{
+	const struct spam_settings *s = arg;
+
+	log_info("listening socket=%s tag_threshold=%.4f"
+	    " reject_threshold=%.4f", s->socket, s->tag_threshold,
+	    s->reject_threshold);
+}
+
 int
 spam_milter_run(const struct spam_settings *s, const struct msg_limits *ml)
 {
@@ -307,7 +321,7 @@ spam_milter_run(const struct spam_settings *s, const struct msg_limits *ml)
 		.xxfi_close = cb_close,
 	};
 	const char *err;
-	int rc;
+	int rc = 1;
 
 	spamd.s = s;
 	spamd.ml = ml;
@@ -330,22 +344,23 @@ spam_milter_run(const struct spam_settings *s, const struct msg_limits *ml)
 		    s->database, (unsigned long long)spamd.db->n_spam,
 		    (unsigned long long)spamd.db->n_ham, spamd.db->n);
 	}
-	if (smfi_setconn((char *)s->socket) != MI_SUCCESS ||
-	    smfi_settimeout((int)s->timeout_s) != MI_SUCCESS ||
-	    smfi_register(desc) != MI_SUCCESS) {
+	switch (milter_serve(s->socket, &desc, (int)s->timeout_s, on_listen,
+	    (void *)s)) {
+	case MILTER_SERVE_SETUP:
 		log_error("socket=%s: cannot set up libmilter", s->socket);
 		spam_db_free(&spamd.db);
 		return 1;
-	}
-	if (smfi_opensocket(true) != MI_SUCCESS) {
+	case MILTER_SERVE_LISTEN:
 		log_error("socket=%s: cannot listen", s->socket);
 		spam_db_free(&spamd.db);
 		return 1;
+	case MILTER_SERVE_MAIN:
+		rc = 1;
+		break;
+	case MILTER_SERVE_OK:
+		rc = 0;
+		break;
 	}
-	log_info("listening socket=%s tag_threshold=%.4f"
-	    " reject_threshold=%.4f", s->socket, s->tag_threshold,
-	    s->reject_threshold);
-	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
 	log_info("stopped");
 	spam_db_free(&spamd.db);
 	return rc;

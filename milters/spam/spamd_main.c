@@ -2,12 +2,15 @@
  * milters/spam/spamd_main.c - tessera-spamd: the spam filter's commands.
  *
  *   tessera-spamd [-c FILE] [-d DB] learn --spam|--ham PATH...
+ *   tessera-spamd [-c FILE] [-d DB] train --spam PATH... --ham PATH...
  *   tessera-spamd [-c FILE] [-d DB] classify PATH...
  *   tessera-spamd -c FILE [-f] run
  *
- * learn and classify run as the invoking user on files of one message
- * each (a directory: each file in it); learn replaces the database file
- * under a lock. run is the milter (spam_milter.c): started as root it
+ * learn, train and classify run as the invoking user on files of one
+ * message each (a directory: each file in it); learn and train replace
+ * the database file under a lock. learn counts every message; train
+ * learns only what the database gets wrong or is unsure of
+ * (spam_train.h), the way the quality figures were measured. run is the milter (spam_milter.c): started as root it
  * drops to [global] user before it opens its socket or the database.
  * Reads [global], [mime] and [spamd].
  */
@@ -26,12 +29,14 @@
 #include "lib/msg_header.h"
 #include "lib/priv.h"
 #include "lib/settings.h"
+#include "lib/xalloc.h"
 #include "milters/spam/spam_config.h"
 #include "milters/spam/spam_db.h"
 #include "milters/spam/spam_file.h"
 #include "milters/spam/spam_milter.h"
 #include "milters/spam/spam_scan.h"
 #include "milters/spam/spam_token.h"
+#include "milters/spam/spam_train.h"
 #include "lib/banned.h"
 
 struct spamd_cmd {
@@ -42,6 +47,9 @@ struct spamd_cmd {
 	struct spam_tokens t;
 	bool spam;
 	long n, failed;
+	struct spam_tokens *set;		/* train: every message */
+	struct spam_train_msg *msgs;
+	size_t n_set;
 };
 
 static void
@@ -49,6 +57,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: tessera-spamd [-c FILE] [-d DATABASE] "
 	    "learn --spam|--ham PATH...\n"
+	    "       tessera-spamd [-c FILE] [-d DATABASE] "
+	    "train --spam PATH... --ham PATH...\n"
 	    "       tessera-spamd [-c FILE] [-d DATABASE] classify PATH...\n"
 	    "       tessera-spamd -c FILE [-f] run\n"
 	    "  -c FILE      configuration ([global], [mime], [spamd])\n"
@@ -128,6 +138,88 @@ cmd_learn(struct spamd_cmd *x, int argc, char **argv)
 	spam_db_builder_free(&x->builder);
 	printf("learnt %ld %s message%s into %s\n", x->n, x->spam ? "spam" :
 	    "ham", x->n == 1 ? "" : "s", x->s.database);
+	return x->failed > 0 ? 1 : 0;
+}
+
+static void
+train_one(void *arg, const char *path)
+{
+	struct spamd_cmd *x = arg;
+	const char *err;
+	struct buf *b = spam_file_read(path, x->s.message_size_max, &err);
+	struct spam_tokens *t;
+
+	if (b == NULL) {
+		log_error_errno("%s: %s", path, err);
+		x->failed++;
+		return;
+	}
+	x->set = xreallocarray(x->set, x->n_set + 1, sizeof(*x->set));
+	x->msgs = xreallocarray(x->msgs, x->n_set + 1, sizeof(*x->msgs));
+	t = &x->set[x->n_set];
+	spam_tokens_init(t, x->s.tok.tokens_max);
+	spam_tokenize(b->data, b->len, &x->ml, &x->s.tok, t);
+	x->msgs[x->n_set].spam = x->spam;
+	x->n_set++;
+	x->n++;
+	buf_free(&b);
+}
+
+/* train [--spam|--ham PATH...]...: each --spam or --ham sets the class of
+ * the paths after it. Every message is read first, then trained on in
+ * one interleaved order. */
+static int
+cmd_train(struct spamd_cmd *x, int argc, char **argv)
+{
+	struct spam_train_stats st;
+	struct spam_db *base;
+	const char *err;
+	size_t n_spam = 0;
+	bool have_class = false;
+	int lock;
+
+	if (argc < 2)
+		usage();
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--spam") == 0 ||
+		    strcmp(argv[i], "--ham") == 0) {
+			x->spam = strcmp(argv[i], "--spam") == 0;
+			have_class = true;
+			continue;
+		}
+		if (!have_class)
+			usage();
+		if (spam_file_each(argv[i], train_one, x, &err) == -1) {
+			log_error_errno("%s: %s", argv[i], err);
+			x->failed++;
+		}
+	}
+	for (size_t i = 0; i < x->n_set; i++) {
+		x->msgs[i].t = &x->set[i];
+		n_spam += x->msgs[i].spam;
+	}
+	lock = spam_db_lock(x->s.database);
+	if (lock == -1)
+		log_fatal_errno("database=%s: cannot lock", x->s.database);
+	base = spam_db_open(x->s.database, x->s.database_size_max, true, &err);
+	if (base == NULL)
+		log_fatal("database=%s: %s", x->s.database, err);
+	x->builder = spam_db_builder_new(base);
+	spam_db_free(&base);
+	spam_train(x->builder, x->msgs, x->n_set, SPAM_TRAIN_MARGIN,
+	    SPAM_TRAIN_PASSES, SPAM_TRAIN_SEED, &st);
+	if (spam_db_builder_write(x->builder, x->s.database, &err) == -1)
+		log_fatal_errno("database=%s: %s", x->s.database, err);
+	close(lock);
+	spam_db_builder_free(&x->builder);
+	printf("trained on %zu spam and %zu ham: %zu learnt in %u pass%s,"
+	    " %zu in the last, into %s\n", n_spam, x->n_set - n_spam,
+	    st.learnt, st.passes, st.passes == 1 ? "" : "es", st.left,
+	    x->s.database);
+	for (size_t i = 0; i < x->n_set; i++)
+		spam_tokens_deinit(&x->set[i]);
+	free(x->set);
+	free(x->msgs);
 	return x->failed > 0 ? 1 : 0;
 }
 
@@ -219,6 +311,8 @@ main(int argc, char **argv)
 	spam_tokens_init(&x.t, x.s.tok.tokens_max);
 	if (strcmp(cmd, "learn") == 0)
 		rc = cmd_learn(&x, argc - optind, argv + optind);
+	else if (strcmp(cmd, "train") == 0)
+		rc = cmd_train(&x, argc - optind, argv + optind);
 	else if (strcmp(cmd, "classify") == 0)
 		rc = cmd_classify(&x, argc - optind, argv + optind);
 	else if (strcmp(cmd, "run") == 0 && path != NULL && optind == argc)

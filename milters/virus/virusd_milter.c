@@ -23,6 +23,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "milters/milter_common.h"
 #include "milters/virus/virusd_milter.h"
 #include "milters/virus/virusd_spool.h"
 #include "milters/virus/virusd_verdict.h"
@@ -92,25 +93,37 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* The message is rebuilt as RFC 5322 text (libmilter hands the field
- * name and value apart, the value without its leading space), so that
- * libclamav's mail parser finds the MIME structure. */
+/* add() for the milter_text_* helpers. */
+struct text_arg {
+	SMFICTX *ctx;
+	struct conn *c;
+};
+
+static void
+add_text(void *arg, const void *p, size_t len)
+{
+	struct text_arg *t = arg;
+
+	add(t->ctx, t->c, p, len);
+}
+
+/* The message is rebuilt as RFC 5322 text so that libclamav's mail
+ * parser finds the MIME structure. */
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct conn *c = conn_of(ctx);
+	struct text_arg t = { ctx, conn_of(ctx) };
 
-	add(ctx, c, name, strlen(name));
-	add(ctx, c, ": ", 2);
-	add(ctx, c, value, strlen(value));
-	add(ctx, c, "\r\n", 2);
+	milter_text_header(add_text, &t, name, value);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	add(ctx, conn_of(ctx), "\r\n", 2);
+	struct text_arg t = { ctx, conn_of(ctx) };
+
+	milter_text_eoh(add_text, &t);
 	return SMFIS_CONTINUE;
 }
 
@@ -215,6 +228,12 @@ cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+static void
+on_listen(void *arg)
+{
+	log_info("virusd: listening on %s", (const char *)arg);
+}
+
 int
 virusd_milter_run(const struct virusd_config *cfg,
     struct virusd_engine_slot *slot)
@@ -239,20 +258,20 @@ virusd_milter_run(const struct virusd_config *cfg,
 	/* libmilter's own timeout (smfi_settimeout) is left at its
 	 * default: it only bounds writes to the MTA, which is trusted, and
 	 * libmilter waits for MTA commands without a limit. */
-	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS ||
-	    smfi_register(desc) != MI_SUCCESS) {
+	switch (milter_serve(cfg->socket, &desc, -1, on_listen,
+	    (void *)cfg->socket)) {
+	case MILTER_SERVE_SETUP:
 		log_error("virusd: cannot set up the milter on %s",
 		    cfg->socket);
 		return -1;
-	}
-	if (smfi_opensocket(true) != MI_SUCCESS) {
+	case MILTER_SERVE_LISTEN:
 		log_error("virusd: cannot listen on %s", cfg->socket);
 		return -1;
-	}
-	log_info("virusd: listening on %s", cfg->socket);
-	if (smfi_main() != MI_SUCCESS) {
+	case MILTER_SERVE_MAIN:
 		log_error("virusd: the milter stopped with an error");
 		return -1;
+	case MILTER_SERVE_OK:
+		break;
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * tests/integration/spamd_test.c - tessera-spamd as a program: learn and
- * classify on tests/data/spam (held-out accuracy within bounds), the
+ * tests/integration/spamd_test.c - tessera-spamd as a program: learn,
+ * train (on errors) and classify on tests/data/spam (held-out accuracy
+ * within bounds), the
  * database across runs and when corrupt, and milter mode driven by
  * Debian's miltertest (tests/integration/spamd_milter.lua) on a unix
  * socket: ham tagged "No", spam refused with 550 5.7.1, tagging between
@@ -205,6 +206,43 @@ Test(spamd, held_out_messages_are_classified_within_bounds)
 	cr_assert_leq(ham, 4, "spam: %d ham, %d tagged, %d refused", ham, tag,
 	    reject);
 	cr_assert_geq(reject, 30, "spam: %d refused", reject);
+}
+
+Test(spamd, train_learns_only_what_it_gets_wrong)
+{
+	char *sp = data_path("train/spam"), *hm = data_path("train/ham");
+	const char *args[] = { "-d", t.db, "train", "--spam", sp, "--ham",
+		hm, NULL };
+	const char *err = NULL;
+	struct spam_db *db;
+	struct buf *out;
+	int ham, tag, reject;
+	unsigned long learnt = 0;
+	const char *p;
+
+	cr_assert_eq(unlink(t.db), 0);
+	cr_assert_eq(spamd(&out, args), 0, "%s", buf_cstr(out));
+	p = strstr(buf_cstr(out), "trained on 160 spam and 160 ham: ");
+	cr_assert_not_null(p, "%s", buf_cstr(out));
+	learnt = strtoul(p + strlen("trained on 160 spam and 160 ham: "),
+	    NULL, 10);
+	cr_assert(learnt > 0 && learnt < 320, "%s", buf_cstr(out));
+	buf_free(&out);
+	db = spam_db_open(t.db, 1 << 30, false, &err);
+	cr_assert_not_null(db, "%s", err);
+	cr_assert_eq(db->n_spam + db->n_ham, learnt);
+	cr_assert_gt(db->n_spam, 0);
+	cr_assert_gt(db->n_ham, 0);
+	spam_db_free(&db);
+	/* the held-out messages within the same bounds as after learn */
+	classify_counts("test/ham", &ham, &tag, &reject, NULL, NULL);
+	cr_assert_geq(ham, 39, "ham: %d ham, %d tagged, %d refused", ham, tag,
+	    reject);
+	classify_counts("test/spam", &ham, &tag, &reject, NULL, NULL);
+	cr_assert_leq(ham, 4, "spam: %d ham, %d tagged, %d refused", ham, tag,
+	    reject);
+	free(sp);
+	free(hm);
 }
 
 Test(spamd, database_persists_and_adds_up_across_runs)

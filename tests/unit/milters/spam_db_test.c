@@ -98,6 +98,28 @@ Test(spam_db, write_then_open_gives_the_counts)
 	spam_db_builder_free(&b);
 }
 
+Test(spam_db, builder_lookup_sees_what_was_added)
+{
+	struct spam_db_builder *b = sample(), *e = spam_db_builder_new(NULL);
+	uint64_t ns, nh;
+	uint32_t s, g;
+
+	spam_db_builder_totals(b, &ns, &nh);
+	cr_assert_eq(ns, 2);
+	cr_assert_eq(nh, 1);
+	spam_db_builder_lookup(b, 1, &s, &g);
+	cr_assert(s == 2 && g == 0);
+	spam_db_builder_lookup(b, 3, &s, &g);
+	cr_assert(s == 1 && g == 1);
+	spam_db_builder_lookup(b, 5, &s, &g);
+	cr_assert(s == 0 && g == 0);
+	/* an empty builder has no table yet */
+	spam_db_builder_lookup(e, 1, &s, &g);
+	cr_assert(s == 0 && g == 0);
+	spam_db_builder_free(&b);
+	spam_db_builder_free(&e);
+}
+
 Test(spam_db, learning_adds_to_the_base)
 {
 	struct spam_db_builder *b = sample(), *b2;
