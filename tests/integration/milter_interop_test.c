@@ -109,20 +109,35 @@ write_file(const char *path, const char *text)
 	cr_assert_eq(fclose(f), 0);
 }
 
-/* Whether prog is in PATH (or /usr/sbin, for a non-root PATH). */
-static bool
-have(const char *prog)
+/* prog's path: in PATH, else in /usr/sbin or /sbin (a non-root PATH
+ * may lack them; execvpe searches this process's PATH), or NULL. Caller
+ * frees. */
+static char *
+find_prog(const char *prog)
 {
 	char *argv[] = { "sh", "-c", NULL, NULL };
-	char *cmd = NULL;
+	char *cmd = NULL, *path;
+	struct buf *out = buf_new(256, 4096);
 	int rc;
 
 	cr_assert_geq(asprintf(&cmd, "PATH=$PATH:/usr/sbin:/sbin command -v "
 	    "%s", prog), 0);
 	argv[2] = cmd;
-	rc = itest_run(argv, NULL, NULL, 10000);
+	rc = itest_run(argv, NULL, out, 10000);
+	path = rc == 0 && buf_cstr(out)[0] == '/' ? strndup(buf_cstr(out),
+	    strcspn(buf_cstr(out), "\n")) : NULL;
+	buf_free(&out);
 	free(cmd);
-	return rc == 0;
+	return path;
+}
+
+static bool
+have(const char *prog)
+{
+	char *p = find_prog(prog);
+
+	free(p);
+	return p != NULL;
 }
 
 /* Send file (a name in IOP_MSGS, or absolute) to alice on port; the
@@ -232,11 +247,11 @@ clam_start(const char *on_infected)
 	write_file(conf, text);
 	free(text);
 	{
-		char *argv[] = { "clamd", "-c", conf, NULL };
+		char *bin = find_prog("clamd");
+		char *argv[] = { bin, "-c", conf, NULL };
 
-		C.clamd = itest_start(argv, (char *const[]){
-		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		    "/sbin:/bin", NULL }, C.clamd_log);
+		C.clamd = itest_start(argv, NULL, C.clamd_log);
+		free(bin);
 	}
 	cr_assert_not_null(C.clamd);
 	free(conf);
@@ -262,11 +277,11 @@ clam_start(const char *on_infected)
 	write_file(conf, text);
 	free(text);
 	{
-		char *argv[] = { "clamav-milter", "-c", conf, NULL };
+		char *bin = find_prog("clamav-milter");
+		char *argv[] = { bin, "-c", conf, NULL };
 
-		C.milter = itest_start(argv, (char *const[]){
-		    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		    "/sbin:/bin", NULL }, C.milter_log);
+		C.milter = itest_start(argv, NULL, C.milter_log);
+		free(bin);
 	}
 	cr_assert_not_null(C.milter);
 	ITEST_ASSERT_LOG(itest_wait_listen_proc(C.milter, "127.0.0.1",
@@ -594,12 +609,14 @@ header_of(const char *dump)
 static bool
 pf_queue_empty(void)
 {
-	char *argv[] = { "postqueue", "-c", P.conf, "-p", NULL };
+	char *bin = find_prog("postqueue");
+	char *argv[] = { bin, "-c", P.conf, "-p", NULL };
 	struct buf *out = buf_new(1024, ITEST_OUTPUT_MAX);
 	bool empty;
 
-	itest_run(argv, (char *const[]){ "PATH=/usr/local/sbin:/usr/local/bin:"
-	    "/usr/sbin:/usr/bin:/sbin:/bin", NULL }, out, 30000);
+	cr_assert_not_null(bin, "no postqueue");
+	itest_run(argv, NULL, out, 30000);
+	free(bin);
 	empty = strstr(buf_cstr(out), "Mail queue is empty") != NULL;
 	if (!empty)
 		fprintf(stderr, "postqueue -p: %s\n", buf_cstr(out));
