@@ -183,32 +183,77 @@ itest_spamd_train(const char *db)
 	return 0;
 }
 
-/* Write conf (text) into dir as NAME.conf, start prog (a path below the
- * build directory) with it and command cmd (NULL: none), wait until it
- * listens on port. */
-static struct itest_milterd *
-milterd_start(const char *dir, const char *name, const char *prog,
-    const char *conf_text, uint16_t port, const char *cmd)
-{
-	struct itest_milterd *m = xcalloc(1, sizeof(*m));
-	char *bin = build_path(prog);
+/* What a milter's configuration is made of, but its port. */
+struct milterd_spec {
+	const char *name;	/* "spamd": NAME.conf, NAME.log in dir */
+	const char *prog;	/* below the build directory */
+	const char *cmd;	/* command after -f, or NULL */
+	const char *ready;	/* its log line once it listens */
+	char *(*conf)(uint16_t port, const void *arg);
+	const void *arg;
+};
 
-	m->port = port;
-	m->conf = fmt("%s/%s.conf", dir, name);
-	m->log = fmt("%s/%s.log", dir, name);
-	if (write_text(m->conf, conf_text, strlen(conf_text)) == 0) {
-		char *argv[] = { bin, "-c", m->conf, "-f", (char *)cmd,
-			NULL };
+#define MILTERD_TRIES 3
+
+/* One try at spec on port: started, its ready line logged and the port
+ * answering within 30 s. 0, or -1 with m->p stopped. */
+static int
+milterd_try(struct itest_milterd *m, const struct milterd_spec *spec,
+    const char *bin)
+{
+	char *text = spec->conf(m->port, spec->arg);
+	int rc = -1;
+
+	unlink(m->log);
+	if (write_text(m->conf, text, strlen(text)) == 0) {
+		char *argv[] = { (char *)bin, "-c", m->conf, "-f",
+			(char *)spec->cmd, NULL };
 
 		m->p = itest_start(argv, NULL, m->log);
 	}
-	free(bin);
-	if (m->p == NULL || itest_wait_listen_proc(m->p, "127.0.0.1", port,
-	    20000) != 0) {
+	free(text);
+	for (int i = 0; m->p != NULL && i < 600; i++) {
+		if (!itest_alive(m->p))
+			break;
+		if (itest_file_has(m->log, spec->ready, 0)) {
+			rc = itest_wait_listen_proc(m->p, "127.0.0.1", m->port,
+			    10000);
+			break;
+		}
+		usleep(50 * 1000);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "itest_milters: %s does not listen on %u\n",
-		    name, port);
+		    spec->name, m->port);
 		itest_dump_log(m->log);
 		itest_stop(&m->p, 1000);
+	}
+	return rc;
+}
+
+/*
+ * Start spec on a free port, writing its configuration into dir. A port
+ * handed out free may be taken by another program before the milter
+ * binds it (a milter loading its database binds late): then the milter
+ * exits, and it is tried again on another port, MILTERD_TRIES times in
+ * all. The milter, or NULL with its log on stderr.
+ */
+static struct itest_milterd *
+milterd_start(const char *dir, const struct milterd_spec *spec)
+{
+	struct itest_milterd *m = xcalloc(1, sizeof(*m));
+	char *bin = build_path(spec->prog);
+	int rc = -1;
+
+	m->conf = fmt("%s/%s.conf", dir, spec->name);
+	m->log = fmt("%s/%s.log", dir, spec->name);
+	for (int i = 0; rc != 0 && i < MILTERD_TRIES; i++) {
+		m->port = itest_free_port();
+		if (m->port != 0)
+			rc = milterd_try(m, spec, bin);
+	}
+	free(bin);
+	if (rc != 0) {
 		free(m->conf);
 		free(m->log);
 		free(m);
@@ -217,22 +262,24 @@ milterd_start(const char *dir, const char *name, const char *prog,
 	return m;
 }
 
+static char *
+spamd_conf(uint16_t port, const void *arg)
+{
+	const char *const *a = arg;	/* database, extra lines */
+
+	return fmt("[global]\nuser = %s\nlog_level = debug\n"
+	    "[spamd]\nsocket = inet:%u@127.0.0.1\ndatabase = %s\n%s",
+	    itest_run_user(), port, a[0], a[1] != NULL ? a[1] : "");
+}
+
 struct itest_milterd *
 itest_spamd_start(const char *dir, const char *db, const char *extra_lines)
 {
-	uint16_t port = itest_free_port();
-	struct itest_milterd *m;
-	char *text;
+	const char *arg[] = { db, extra_lines };
+	const struct milterd_spec spec = { "spamd", "tessera-spamd", "run",
+		"listening socket=", spamd_conf, arg };
 
-	if (port == 0)
-		return NULL;
-	text = fmt("[global]\nuser = %s\nlog_level = debug\n"
-	    "[spamd]\nsocket = inet:%u@127.0.0.1\ndatabase = %s\n%s",
-	    itest_run_user(), port, db, extra_lines != NULL ? extra_lines :
-	    "");
-	m = milterd_start(dir, "spamd", "tessera-spamd", text, port, "run");
-	free(text);
-	return m;
+	return milterd_start(dir, &spec);
 }
 
 /* Copy file src to dst. 0 or -1. */
@@ -253,16 +300,25 @@ copy_file(const char *src, const char *dst)
 	return rc;
 }
 
+static char *
+virusd_conf(uint16_t port, const void *arg)
+{
+	const char *const *a = arg;	/* database dir, temp dir, extra */
+
+	return fmt("[global]\nuser = %s\nlog_level = info\n"
+	    "[virusd]\nsocket = inet:%u@127.0.0.1\ndatabase_dir = %s\n"
+	    "temp_dir = %s\n%s", itest_run_user(), port, a[0], a[1],
+	    a[2] != NULL ? a[2] : "");
+}
+
 struct itest_milterd *
 itest_virusd_start(const char *dir, const char *extra_lines)
 {
 	static const char *const sigs[] = { "tessera-test.hdb",
 		"tessera-test.ndb" };
 	char *db = fmt("%s/virusdb", dir), *tmp = fmt("%s/virustmp", dir);
-	uint16_t port = itest_free_port();
 	struct itest_milterd *m = NULL;
-	char *text;
-	int rc = port != 0 && mkdir(db, 0755) == 0 && mkdir(tmp, 0700) == 0 &&
+	int rc = mkdir(db, 0755) == 0 && mkdir(tmp, 0700) == 0 &&
 	    itest_give(tmp) == 0 ? 0 : -1;
 
 	for (size_t i = 0; rc == 0 && i < 2; i++) {
@@ -276,13 +332,12 @@ itest_virusd_start(const char *dir, const char *extra_lines)
 		free(dst);
 	}
 	if (rc == 0) {
-		text = fmt("[global]\nuser = %s\nlog_level = info\n"
-		    "[virusd]\nsocket = inet:%u@127.0.0.1\ndatabase_dir = %s\n"
-		    "temp_dir = %s\n%s", itest_run_user(), port, db, tmp,
-		    extra_lines != NULL ? extra_lines : "");
-		m = milterd_start(dir, "virusd", "milters/virus/tessera-virusd",
-		    text, port, NULL);
-		free(text);
+		const char *arg[] = { db, tmp, extra_lines };
+		const struct milterd_spec spec = { "virusd",
+			"milters/virus/tessera-virusd", NULL,
+			"virusd: listening on", virusd_conf, arg };
+
+		m = milterd_start(dir, &spec);
 	} else {
 		fprintf(stderr, "itest_milters: cannot set up %s\n", db);
 	}
@@ -309,6 +364,7 @@ itest_milterds_stop(struct itest_milterd **list[])
 		if (st != 0) {
 			fprintf(stderr, "itest_milters: %s exit status %d\n",
 			    m->conf, st);
+			itest_dump_log(m->log);
 			bad++;
 		}
 		free(m->conf);
