@@ -10,12 +10,14 @@
  * on iconv_close, so converters are kept open in a small per-thread
  * cache (CHARSET_CACHE_SIZE, least recently used out): the one piece of
  * state in this library, private to this file and never shared between
- * threads.
+ * threads. A thread that ends closes its converters (a thread-specific
+ * key's destructor): libmilter runs a thread per connection.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "lib/buf.h"
@@ -34,6 +36,27 @@ struct conv {
 
 static __thread struct conv conv_cache[CHARSET_CACHE_SIZE];
 static __thread unsigned long conv_tick;
+static pthread_key_t conv_key;
+static pthread_once_t conv_once = PTHREAD_ONCE_INIT;
+
+/* At the end of a thread that cached converters: close them. */
+static void
+conv_cache_free(void *arg)
+{
+	struct conv *cache = arg;
+
+	for (size_t i = 0; i < CHARSET_CACHE_SIZE; i++)
+		if (cache[i].used != 0) {
+			iconv_close(cache[i].cd);
+			cache[i].used = 0;
+		}
+}
+
+static void
+conv_key_make(void)
+{
+	(void)pthread_key_create(&conv_key, conv_cache_free);
+}
 
 static const struct {
 	const char *label, *iconv_name;
@@ -183,6 +206,10 @@ conv_get(const char *name)
 	cd = iconv_open("UTF-8", name);
 	if (cd == (iconv_t)-1)
 		return cd;
+	/* this thread's cache is closed when the thread ends */
+	if (pthread_once(&conv_once, conv_key_make) == 0 &&
+	    pthread_getspecific(conv_key) == NULL)
+		(void)pthread_setspecific(conv_key, conv_cache);
 	if (victim->used != 0)
 		iconv_close(victim->cd);
 	str_copy(victim->name, sizeof(victim->name), name);
