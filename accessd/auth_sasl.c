@@ -98,6 +98,12 @@ accessd_auth_sasl_user(struct accessd_auth *a, const struct saslsrv *sa)
 		return saslsrv_user(sa);
 	a->entry = a->gss.entry;
 	a->auth = DIR_AUTH_OK;
+	/* the principal and the account it acts as (another one when the
+	 * directory granted an authorization identity) */
+	log_info("auth mech=GSSAPI result=ok principal=%s user=%s dn=\"%s\""
+	    " client=%s", saslsrv_principal(sa), a->entry != NULL &&
+	    a->entry->login != NULL ? a->entry->login : "-",
+	    a->entry != NULL ? a->entry->dn : "-", a->conn->client_addr);
 	return a->entry != NULL && a->entry->login != NULL ?
 	    a->entry->login : saslsrv_principal(sa);
 }

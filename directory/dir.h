@@ -128,6 +128,10 @@ struct dir_entry {
 	bool forward_keep_copy;
 	char **send_as;
 	size_t n_send_as;
+	char **authz_to;		/* SASL authorization grants:
+					 * "dn:DN" of entries this one may
+					 * act as (OpenLDAP authzTo) */
+	size_t n_authz_to;
 	char **targets;			/* alias targets */
 	size_t n_targets;
 	enum dir_sender_policy sender_policy;	/* groups */

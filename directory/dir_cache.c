@@ -191,6 +191,7 @@ dir_entry_copy(struct pool *pool, const struct dir_entry *e)
 	d->mail_host = str_copy_opt(pool, e->mail_host);
 	d->forward_to = strings_copy(pool, e->forward_to, e->n_forward_to);
 	d->send_as = strings_copy(pool, e->send_as, e->n_send_as);
+	d->authz_to = strings_copy(pool, e->authz_to, e->n_authz_to);
 	d->targets = strings_copy(pool, e->targets, e->n_targets);
 	d->allowed_senders = strings_copy(pool, e->allowed_senders,
 	    e->n_allowed_senders);

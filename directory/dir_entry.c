@@ -270,6 +270,8 @@ dir_entry_from_ldap(const struct dir *d, LDAP *ld, LDAPMessage *msg,
 	keep = first_value(ld, msg, p->attr_forward_keep_copy, pool);
 	e->forward_keep_copy = keep != NULL && str_eq_ci(keep, "TRUE");
 	e->send_as = dir_values(ld, msg, p->attr_send_as, pool, &e->n_send_as);
+	e->authz_to = dir_values(ld, msg, p->attr_authz_to, pool,
+	    &e->n_authz_to);
 	if (e->kind == DIR_KIND_ALIAS)
 		e->targets = dir_values(ld, msg, p->attr_alias_target, pool,
 		    &e->n_targets);

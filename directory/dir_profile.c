@@ -62,6 +62,7 @@ defaults_openldap(struct dir_profile *p)
 	p->attr_forward_to = "tesseraForwardTo";
 	p->attr_forward_keep_copy = "tesseraForwardKeepCopy";
 	p->attr_send_as = "tesseraSendAs";
+	p->attr_authz_to = "authzTo";
 	p->attr_member = "member";
 	p->attr_alias_target = "tesseraAliasTarget";
 	p->attr_sender_policy = "tesseraSenderPolicy";
@@ -299,6 +300,7 @@ build_entry_attrs(struct dir_profile *p)
 		p->attr_mailbox_id, p->attr_state, p->attr_uac,
 		p->attr_quota_bytes, p->attr_quota_messages, p->attr_mail_host,
 		p->attr_forward_to, p->attr_forward_keep_copy, p->attr_send_as,
+		p->attr_authz_to,
 		p->group_mode == DIR_GROUP_WALK ? p->attr_member : NULL,
 		p->attr_alias_target, p->attr_sender_policy,
 		p->attr_allowed_sender, p->attr_allowed_sender_address,

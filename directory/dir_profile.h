@@ -28,6 +28,7 @@
  * | attr_forward_to            | tesseraForwardTo        | (none)              |
  * | attr_forward_keep_copy     | tesseraForwardKeepCopy  | (none)              |
  * | attr_send_as               | tesseraSendAs           | (none)              |
+ * | attr_authz_to              | authzTo                 | (none)              |
  * | attr_member                | member                  | member              |
  * | attr_alias_target          | tesseraAliasTarget      | (none)              |
  * | attr_sender_policy         | tesseraSenderPolicy     | (none)              |
@@ -98,6 +99,8 @@ struct pool;
 	X(attr_forward_to, ATTR, "forwarding address attribute") \
 	X(attr_forward_keep_copy, ATTR, "keep-a-copy flag attribute") \
 	X(attr_send_as, ATTR, "send-as grant attribute") \
+	X(attr_authz_to, ATTR, "SASL authorization grant attribute (dn:DN" \
+	    " of the accounts this one may act as)") \
 	X(attr_member, ATTR, "group member DN attribute") \
 	X(attr_alias_target, ATTR, "alias target attribute") \
 	X(attr_sender_policy, ATTR, "group sender policy attribute") \
@@ -146,6 +149,7 @@ struct dir_profile {
 	const char *attr_forward_to;
 	const char *attr_forward_keep_copy;
 	const char *attr_send_as;
+	const char *attr_authz_to;
 	const char *attr_member;
 	const char *attr_alias_target;
 	const char *attr_sender_policy;

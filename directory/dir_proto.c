@@ -192,6 +192,7 @@ enc_entry(struct enc *e, const struct dir_entry *d)
 	enc_list(e, d->forward_to, d->n_forward_to);
 	enc_u32(e, d->forward_keep_copy);
 	enc_list(e, d->send_as, d->n_send_as);
+	enc_list(e, d->authz_to, d->n_authz_to);
 	enc_list(e, d->targets, d->n_targets);
 	enc_u32(e, (uint32_t)d->sender_policy);
 	enc_list(e, d->allowed_senders, d->n_allowed_senders);
@@ -411,6 +412,7 @@ dec_entry(struct dec *d)
 	e->forward_to = dec_list(d, &e->n_forward_to, "entry forward_to");
 	e->forward_keep_copy = dec_enum(d, 1, "entry forward_keep_copy");
 	e->send_as = dec_list(d, &e->n_send_as, "entry send_as");
+	e->authz_to = dec_list(d, &e->n_authz_to, "entry authz_to");
 	e->targets = dec_list(d, &e->n_targets, "entry targets");
 	e->sender_policy = (enum dir_sender_policy)dec_enum(d,
 	    DIR_SENDERS_LISTED, "entry sender_policy");

@@ -35,7 +35,8 @@
  *   entry    u32 kind, opt dn, opt address, list addresses, opt login, opt
  *            display_name, opt mailbox_id, opt mail_host, u64 quota_bytes,
  *            u64 quota_messages, u32 state, list forward_to, u32
- *            forward_keep_copy, list send_as, list targets, u32
+ *            forward_keep_copy, list send_as, list authz_to, list
+ *            targets, u32
  *            sender_policy, list allowed_senders, list
  *            allowed_sender_addresses.
  */

@@ -8,7 +8,9 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/pool.h"
 #include "directory/dir_client.h"
@@ -51,7 +53,30 @@ tempfail(struct dir_sasl *ds, const struct dir_info *info,
 	return refuse(ds, SASLSRV_CHECK_TEMPFAIL, "tempfail", reason_out);
 }
 
-/* May the login act as authz? Only when authz names the same entry. */
+/* Does the entry's attr_authz_to name dn ("dn:DN" or "dn.exact:DN")? */
+static bool
+grants(const struct dir_entry *who, const char *dn, struct pool *pool)
+{
+	const char *key = dir_dn_key(dn, pool);
+
+	for (size_t i = 0; i < who->n_authz_to; i++) {
+		const char *v = who->authz_to[i];
+
+		if (strncasecmp(v, "dn.exact:", 9) == 0)
+			v += 9;
+		else if (strncasecmp(v, "dn:", 3) == 0)
+			v += 3;
+		else
+			continue;	/* other authzTo forms: not grants */
+		if (strcmp(dir_dn_key(v, pool), key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* May the login act as authz? When authz names the same entry, or an
+ * entry the login's entry grants (attr_authz_to); the account is then
+ * the authz entry. */
 static enum saslsrv_check
 check_authz(struct dir_sasl *ds, const char *principal, const char *authz,
     const char **reason_out)
@@ -69,6 +94,14 @@ check_authz(struct dir_sasl *ds, const char *principal, const char *authz,
 	    strcmp(dir_dn_key(e->dn, ds->pool),
 	    dir_dn_key(ds->entry->dn, ds->pool)) == 0)
 		return SASLSRV_CHECK_OK;
+	if (r == DIR_FOUND && e->dn != NULL && grants(ds->entry, e->dn,
+	    ds->pool)) {
+		if (e->state != DIR_STATE_ACTIVE)
+			return refuse(ds, SASLSRV_CHECK_AUTHZ, "authz_inactive",
+			    reason_out);
+		ds->entry = e;
+		return SASLSRV_CHECK_OK;
+	}
 	return refuse(ds, SASLSRV_CHECK_AUTHZ, "authz_refused", reason_out);
 }
 

@@ -15,8 +15,10 @@
  *   the entry active                          else disabled, receive_only
  *   an authorization identity, if the client asked one, naming the same
  *     entry (the principal itself, or a login that resolves to that
- *     entry's DN); delegation to another entry is not granted by any
- *     directory attribute yet                 else authz_refused
+ *     entry's DN), or an entry the principal's entry grants by its
+ *     attr_authz_to (openldap: authzTo "dn:DN"), which then becomes the
+ *     account                                  else authz_refused;
+ *     a granted entry that is not active       authz_inactive
  * A directory that cannot answer is TEMPFAIL ("tempfail", with the
  * detail in error).
  *

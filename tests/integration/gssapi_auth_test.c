@@ -4,10 +4,11 @@
  * on accessd IMAP, with real clients.
  *
  * Fixtures, started once for the suite: two MIT KDCs (realm EXAMPLE.TEST
- * with alice, bob, carol, dave, erin; realm OTHER.TEST with its own alice
+ * with alice, bob, carol, dave, erin, frank; realm OTHER.TEST with its own alice
  * and a cross-realm key krbtgt/EXAMPLE.TEST@OTHER.TEST, so OTHER.TEST
  * principals get real tickets for EXAMPLE.TEST services), a slapd with
- * the sample tree plus erin (receive-only), and the built mtad and
+ * the sample tree plus erin (receive-only) and frank (whose authzTo
+ * grants him bob and the disabled carol), and the built mtad and
  * accessd sharing one tessera.conf ([sasl] keytab with smtp/localhost,
  * pop/localhost and imap/localhost, hostname localhost, allowed_realms
  * EXAMPLE.TEST; the submission and POP3 listeners name their mechanisms,
@@ -64,7 +65,16 @@ static const char erin_ldif[] =
     "objectClass: inetLocalMailRecipient\n"
     "objectClass: tesseraMailUser\n"
     "uid: erin\ncn: Erin Receiver\nsn: Receiver\n"
-    "mail: erin@example.test\ntesseraAccountState: receive-only\n";
+    "mail: erin@example.test\ntesseraAccountState: receive-only\n"
+    "\n"
+    "dn: uid=frank,ou=people," BASE "\n"
+    "objectClass: inetOrgPerson\n"
+    "objectClass: inetLocalMailRecipient\n"
+    "objectClass: tesseraMailUser\n"
+    "uid: frank\ncn: Frank Delegate\nsn: Delegate\n"
+    "mail: frank@example.test\ntesseraAccountState: active\n"
+    "authzTo: dn:uid=bob,ou=people," BASE "\n"
+    "authzTo: dn.exact:uid=carol,ou=people," BASE "\n";
 
 static int
 write_text(const char *path, const char *text)
@@ -240,7 +250,7 @@ setup(void)
 		return -1;
 	chmod(fx.dir, 0755);
 	d = path_in(fx.dir, "kdc");
-	fx.kdc = itest_kdc_start(d, "dave erin");
+	fx.kdc = itest_kdc_start(d, "dave erin frank");
 	free(d);
 	if (fx.kdc == NULL || start_kdc2() == -1)
 		return -1;
@@ -711,6 +721,34 @@ Test(gssapi_auth, imap_authorization_identity)
 	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
 	buf_free(&out);
 	free(alice);
+}
+
+/* An authorization identity the directory grants: frank's entry names
+ * bob in authzTo, so frank's ticket with authzid bob opens bob's
+ * mailbox; alice is not granted; carol is granted but disabled. */
+Test(gssapi_auth, imap_authorization_granted_by_the_directory)
+{
+	struct buf *out = buf_new(4096, ITEST_OUTPUT_MAX);
+	char *frank = ticket("GT_KT", "frank", "frank");
+
+	imtest(need("GT_IMAP"), frank, "bob", ". SELECT INBOX\r\n"
+	    ". LOGOUT\r\n", out);
+	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
+	cr_assert(has(out, ". OK [READ-WRITE]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	    "principal=frank@EXAMPLE.TEST", "user=bob"));
+	imtest(need("GT_IMAP"), frank, "alice", ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHORIZATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
+	imtest(need("GT_IMAP"), frank, "carol", ". LOGOUT\r\n", out);
+	cr_assert(has(out, "NO [AUTHORIZATIONFAILED]"), "%s", buf_cstr(out));
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "result=fail_authz",
+	    "reason=authz_inactive", "principal=frank@EXAMPLE.TEST"));
+	/* and on submission: AUTH as bob with frank's ticket */
+	smtptest(need("GT_SUB"), frank, "bob", out);
+	cr_assert(has(out, "235 2.7.0"), "%s", buf_cstr(out));
+	buf_free(&out);
+	free(frank);
 }
 
 /* A message submitted with msmtp and a Kerberos login arrives, and bob

@@ -249,6 +249,8 @@ full_entry(const char *name)
 	static char *addrs[] = { "a@x.test", "b@x.test", NULL };
 	static char *fwd[] = { "boss@x.test", NULL };
 	static char *send_as[] = { "info@x.test", NULL };
+	static char *authz_to[] = { "dn:uid=b,dc=x", "dn.exact:uid=c,dc=x",
+		NULL };
 	static char *targets[] = { "t1@x.test", "t2@x.test", NULL };
 	static char *snd[] = { "cn=s,dc=x", NULL };
 	static char *snd_a[] = { "s@x.test", NULL };
@@ -270,6 +272,8 @@ full_entry(const char *name)
 	e->forward_keep_copy = true;
 	e->send_as = send_as;
 	e->n_send_as = 1;
+	e->authz_to = authz_to;
+	e->n_authz_to = 2;
 	e->targets = targets;
 	e->n_targets = 2;
 	e->sender_policy = DIR_SENDERS_LISTED;
@@ -317,6 +321,7 @@ assert_entry_eq(const struct dir_entry *a, const struct dir_entry *b)
 	    b->n_forward_to);
 	cr_assert_eq(a->forward_keep_copy, b->forward_keep_copy);
 	assert_list_eq(a->send_as, a->n_send_as, b->send_as, b->n_send_as);
+	assert_list_eq(a->authz_to, a->n_authz_to, b->authz_to, b->n_authz_to);
 	assert_list_eq(a->targets, a->n_targets, b->targets, b->n_targets);
 	cr_assert_eq(a->sender_policy, b->sender_policy);
 	assert_list_eq(a->allowed_senders, a->n_allowed_senders,
