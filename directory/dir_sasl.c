@@ -10,9 +10,9 @@
 
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib/pool.h"
+#include "lib/str.h"
 #include "directory/dir_client.h"
 #include "directory/dir_int.h"
 #include "directory/dir_sasl.h"
@@ -62,9 +62,9 @@ grants(const struct dir_entry *who, const char *dn, struct pool *pool)
 	for (size_t i = 0; i < who->n_authz_to; i++) {
 		const char *v = who->authz_to[i];
 
-		if (strncasecmp(v, "dn.exact:", 9) == 0)
+		if (str_prefix_ci(v, "dn.exact:"))
 			v += 9;
-		else if (strncasecmp(v, "dn:", 3) == 0)
+		else if (str_prefix_ci(v, "dn:"))
 			v += 3;
 		else
 			continue;	/* other authzTo forms: not grants */

@@ -272,7 +272,6 @@ dsn_send(struct queue *q, const struct queue_msg *m,
 	struct queue_writer *w;
 	struct buf *text;
 	const char *boundary;
-	char date[64];
 	bool full;
 
 	if (n == 0)
@@ -293,10 +292,8 @@ dsn_send(struct queue *q, const struct queue_msg *m,
 	text = buf_new(4096, 4 * 1024 * 1024);
 	/* its own Received: line names the report's queue id, by which
 	 * accessd recognises a copy it stored already (XQID, in doubt) */
-	rfc5322_date((uint64_t)time(NULL), date, sizeof(date));
-	if (buf_printf(text, "Received: by %s (Tessera) with local\r\n\tid %s"
-	    " (report on %s); %s\r\n", s->hostname, queue_writer_id(w), m->id,
-	    date) == -1) {
+	if (qmgr_submit_received(text, s->hostname, queue_writer_id(w),
+	    pool_printf(pool, "report on %s", m->id)) == -1) {
 		*err_out = "report too large";
 		goto fail;
 	}

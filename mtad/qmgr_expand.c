@@ -280,9 +280,6 @@ qmgr_expand_commit(struct queue *q, const struct queue_msg *m,
 	struct buf *hdr = buf_new(256, 1024 * 1024);
 	uint64_t copied;
 	int fd, rc = -1;
-	char date[64];
-	struct tm tm;
-	time_t now = time(NULL);
 
 	expanded_env(&m->env, x, pool, &env);
 	w = queue_writer_new(q, &env, pool, err_out);
@@ -290,11 +287,8 @@ qmgr_expand_commit(struct queue *q, const struct queue_msg *m,
 		buf_free(&hdr);
 		return -1;
 	}
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	buf_printf(hdr, "Received: by %s (Tessera) with local\r\n\tid %s"
-	    " (expanded from %s); %s\r\n", hostname, queue_writer_id(w),
-	    m->id, date);
+	qmgr_submit_received(hdr, hostname, queue_writer_id(w),
+	    pool_printf(pool, "expanded from %s", m->id));
 	for (size_t i = 0; i < m->env.nrcpts; i++)
 		if (x->rcpts[i].forwarded && buf_printf(hdr, "Delivered-To:"
 		    " %s\r\n", m->env.rcpts[i].addr) == -1) {

@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/pool.h"
 #include "mtad/queue.h"
 #include "mtad/qmgr_submit.h"
@@ -24,6 +26,20 @@ static const struct {
 	{ QMGR_ORIGIN_EXPANDED, "expanded" },
 };
 #define N_WORDS (sizeof(origin_words) / sizeof(origin_words[0]))
+
+int
+qmgr_submit_received(struct buf *b, const char *hostname, const char *id,
+    const char *why)
+{
+	char date[64];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	return buf_printf(b, "Received: by %s (Tessera) with local\r\n"
+	    "\tid %s (%s); %s\r\n", hostname, id, why, date);
+}
 
 unsigned
 qmgr_origin(const struct queue_env *env)

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+struct buf;
 struct pool;
 struct queue_env;
 struct queue_writer;
@@ -30,6 +31,13 @@ unsigned qmgr_origin(const struct queue_env *env);
  * with the bits origin; strings in pool. */
 void qmgr_origin_set(struct queue_env *env, unsigned origin,
     struct pool *pool);
+
+/* Append the Received: line that opens a message the queue manager made
+ * (expanded copy, report): "by HOST (Tessera) with local id ID (WHY);
+ * DATE", where accessd's in-doubt check (XQID) finds "id ID". 0 or -1
+ * (b full). */
+int qmgr_submit_received(struct buf *b, const char *hostname,
+    const char *id, const char *why);
 
 /* Copy up to max bytes from fd (read from its position) into w. 0 with
  * *copied_out, or -1 with *err_out (allocated in pool or static). */
