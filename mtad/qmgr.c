@@ -203,7 +203,10 @@ process(struct qmgr *qm, struct queue *q, enum queue_dir dir, const char *id)
 		    log_escape(esc, reply, strlen(reply)));
 	}
 	if (nrecs > 0)
-		qmgr_report(qm, q, m, recs, nrecs, relay, now_s(), pool);
+		/* the clock the attempt was scheduled by: a delay warning
+		 * judged by the clock after a slow attempt, and the next by
+		 * the one before, came twice */
+		qmgr_report(qm, q, m, recs, nrecs, relay, now, pool);
 	if (nrecs > 0 && queue_msg_update(m, recs, nrecs, &err) == -1) {
 		/* results not recorded: leave in active/ to retry later */
 		log_error("queue_id=%s event=update-failed error=\"%s\"", id,

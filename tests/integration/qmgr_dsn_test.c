@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,11 +235,12 @@ mt_start_full(struct d *t, uint16_t lmtp_port, const char *uri,
 	    "connect_timeout = 1s\nop_timeout = 2s\n%s"
 	    "[lookup]\nquery_timeout = 5s\n"
 	    "[mtad]\nhostname = mx.example.test\nlmtp_host = 127.0.0.1\n"
-	    "lmtp_port = %u\nlmtp_timeout = 10s\nretry_min = 1s\n"
+	    "lmtp_port = %u\n%sretry_min = 1s\n"
 	    "retry_max = 2s\nqueue_scan_interval = 200ms\n%s"
 	    "[mtad.listener.smtp]\nport = %u\n",
 	    t->dir, t->dir, user_name(), user_name(), uri, dir_extra,
-	    lmtp_port, extra, t->port), 0);
+	    lmtp_port, strstr(extra, "lmtp_timeout") != NULL ? "" :
+	    "lmtp_timeout = 10s\n", extra, t->port), 0);
 	write_file(t->conf, text);
 	free(text);
 	d_exec(t, "mtad/mtad");
@@ -884,4 +888,38 @@ Test(qmgr_dsn, delay_warning_sent_once)
 	free(parsed);
 	d_stop(&t);
 	d_stop(&a);
+}
+
+/* The same with a first attempt that outlasts delay_warning (a host that
+ * accepts the connection and never greets, lmtp_timeout 2s): the attempt
+ * that began before the warning time does not warn, the next one does,
+ * and no later one. The queue manager used to judge the first attempt by
+ * the clock after it and the next by the clock before it, and warned
+ * twice. */
+Test(qmgr_dsn, delay_warning_once_after_a_slow_attempt)
+{
+	struct d t;
+	struct sockaddr_in sin;
+	uint16_t port = itest_free_port();
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_neq(port, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(fd, 16), 0);
+	mt_start(&t, port, "lmtp_timeout = 2s\n"
+	    "[mtad.delivery]\ndelay_warning = 1s\n");
+	send_raw(&t, "<alice@example.test>", (const char *const[]){
+	    "<bob@example.test> NOTIFY=DELAY,FAILURE", NULL },
+	    "Subject: slow\\r\\n\\r\\nbody");
+	ITEST_ASSERT(wait_log(&t, "rcpt=bob@example.test relay=lmtp", 3,
+	    30000), t.p, "not tried three times");
+	ITEST_ASSERT(log_count(&t, "event=dsn ") == 1, t.p,
+	    "%d delay notices", log_count(&t, "event=dsn "));
+	d_stop(&t);
+	close(fd);
 }
