@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -586,6 +587,47 @@ dir_lookupd_config_settings(const struct cfg *c, const char *daemon,
 }
 
 int
+dir_lookupd_fit_clients(const struct cfg *c, unsigned clients,
+    struct dir_lookupd_settings *s)
+{
+	if (clients <= s->max_clients)
+		return 0;
+	if (cfg_line(c, "lookup", NULL, "max_clients") != 0)
+		return -1;
+	s->max_clients = clients;
+	return 1;
+}
+
+/* Log how max_clients was fitted, and warn when the open-files limit
+ * cannot hold that many clients (one descriptor each, a few more for the
+ * directory connections and the log). */
+static void
+log_clients(const struct cfg *c, unsigned clients,
+    struct dir_lookupd_settings *s)
+{
+	struct rlimit rl;
+	int fit = dir_lookupd_fit_clients(c, clients, s);
+
+	if (fit == 1)
+		log_info("max_clients=%u: the daemon's listeners and threads"
+		    " may open that many lookup clients", s->max_clients);
+	else if (fit == -1)
+		log_warn("[lookup] max_clients=%u is below the %u lookup"
+		    " clients the daemon's listeners and threads may open:"
+		    " sessions past it get a temporary failure",
+		    s->max_clients, clients);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)s->max_clients + 64 > rl.rlim_cur)
+		log_warn("max_clients=%u with an open-files limit of %llu:"
+		    " clients past about %llu get a temporary failure; raise"
+		    " the limit (ulimit -n, LimitNOFILE=)", s->max_clients,
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)(rl.rlim_cur > 64 ?
+		    rl.rlim_cur - 64 : 0));
+}
+
+int
 dir_lookupd_serve(const struct dir_lookupd_child *lc)
 {
 	struct pool *pool = pool_new("lookupd");
@@ -601,6 +643,7 @@ dir_lookupd_serve(const struct dir_lookupd_child *lc)
 	dns_config_settings(lc->cfg, pool, &dns);
 	ds.dns = &dns;
 	dir_lookupd_config_settings(lc->cfg, lc->daemon, pool, &ls);
+	log_clients(lc->cfg, lc->clients, &ls);
 	d = dir_new(&ds, pool, &err);
 	if (d == NULL) {
 		log_error("directory: %s", err);

@@ -103,7 +103,16 @@ void dir_lookupd_free(struct dir_lookupd **lp);
 struct dir_lookupd_child {
 	const struct cfg *cfg;
 	const char *daemon;		/* socket name, see above; NULL ok */
+	unsigned clients;		/* lookup clients the daemon may have
+					 * at once (its listeners' sessions and
+					 * its own threads); 0: unknown */
 };
+
+/* Fit s->max_clients to the clients a daemon may have at once: raised to
+ * clients when [lookup] max_clients has its default (returns 1), left
+ * alone when the file set it lower (returns -1, for a warning), else 0. */
+int dir_lookupd_fit_clients(const struct cfg *c, unsigned clients,
+    struct dir_lookupd_settings *s);
 
 /* Open the directory, create the socket, serve until SIGTERM. Returns
  * the process exit status (0 after a stop, 1 on a setup error, logged).

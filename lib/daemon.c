@@ -1,6 +1,7 @@
 /*
  * lib/daemon.c - start-up steps the daemons share: detaching, the TLS
- * credentials of [tls], the session user's primary group.
+ * credentials of [tls], the session user's primary group, the open-files
+ * limit.
  *
  * Runs in a daemon's master before it serves anything; the configuration
  * is trusted and a failure stops the start with a log line.
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lib/cfg.h"
@@ -70,4 +72,34 @@ daemon_user_group(const char *user, struct pool *pool)
 	struct group *gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
 
 	return gr != NULL ? pool_strdup(pool, gr->gr_name) : NULL;
+}
+
+unsigned long long
+daemon_open_files(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn_errno("getrlimit RLIMIT_NOFILE");
+		return 0;
+	}
+	want = rl.rlim_max == RLIM_INFINITY ||
+	    rl.rlim_max > DAEMON_OPEN_FILES_MAX ? DAEMON_OPEN_FILES_MAX :
+	    rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn_errno("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)want);
+			return (unsigned long long)was;
+		}
+		log_info("open_files=%llu (raised from %llu, the hard limit"
+		    " is %llu)", (unsigned long long)want,
+		    (unsigned long long)was,
+		    (unsigned long long)rl.rlim_max);
+	}
+	return (unsigned long long)rl.rlim_cur;
 }

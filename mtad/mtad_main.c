@@ -199,6 +199,13 @@ main(int argc, char **argv)
 		log_fatal("SASL: %s", err);
 	queue_prepare(&m, g->user, pool);
 	lc.cfg = c;
+	/* each session and delivery thread keeps a lookup client; a few
+	 * spare for the queue manager itself */
+	lc.clients = 8 + (unsigned)((const struct delivery_config *)cfg_get(c,
+	    "mtad.delivery"))->max_parallel_messages;
+	for (size_t i = 0; i < scfg.n_listeners; i++)
+		lc.clients += listeners[i].max_sessions;
+	(void)daemon_open_files();
 	children[0].user = g->directory_user;
 	children[0].group = daemon_user_group(g->user, pool);
 	memset(&qm, 0, sizeof(qm));

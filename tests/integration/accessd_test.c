@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -645,6 +646,46 @@ Test(accessd, lmtp_idle_timeout)
 	out = converse(&a, a.lmtp, "LHLO x\r\n", false);
 	HAS(out, "421 4.4.2", &a);
 	free(out);
+	ad_stop(&a);
+}
+
+/* Started under a soft open-files limit of 512, accessd raises it to the
+ * hard limit (at most 65536) for itself and the processes it forks, and
+ * its lookup process serves as many clients as the listeners allow
+ * sessions (3 listeners of 100 here, and 8 spare), above the default 256
+ * of [lookup] max_clients. */
+Test(accessd, open_files_and_lookup_clients_fit_the_listeners)
+{
+	struct ad a;
+	struct rlimit rl;
+	char *log, *want = NULL;
+	size_t len;
+	unsigned long long hard;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	hard = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 :
+	    (unsigned long long)rl.rlim_max;
+	cr_assert_gt(hard, 512, "hard open-files limit %llu", hard);
+	rl.rlim_cur = 512;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL);
+	/* the lookup process logs its limit once it listens */
+	log = read_file(a.log, &len);
+	for (int i = 0; i < 250 && strstr(log, "max_clients=308\n") == NULL;
+	    i++) {
+		free(log);
+		usleep(20 * 1000);
+		log = read_file(a.log, &len);
+	}
+	cr_assert_geq(asprintf(&want, "open_files=%llu (raised from 512,",
+	    hard), 0);
+	HAS(log, want, &a);
+	HAS(log, "accessd/lookup", &a);
+	HAS(log, "max_clients=308: the daemon's listeners", &a);
+	HAS(log, "max_clients=308\n", &a);
+	cr_assert_null(strstr(log, "with an open-files limit of"), "%s", log);
+	free(want);
+	free(log);
 	ad_stop(&a);
 }
 

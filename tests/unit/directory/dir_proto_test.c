@@ -686,6 +686,32 @@ Test(dir_proto, lookup_config_values_and_paths)
 	buf_free(&err);
 }
 
+/* max_clients with its default follows what the daemon may open; set in
+ * the file, it is kept (and the caller warns when it is short). */
+Test(dir_proto, lookup_max_clients_fits_the_daemon)
+{
+	struct buf *err = buf_new(64, 4096);
+	struct cfg *c = lookup_cfg(DIRSEC, err);
+	struct dir_lookupd_settings s;
+
+	cr_assert_not_null(c, "%s", buf_cstr(err));
+	dir_lookupd_config_settings(c, "accessd", pool, &s);
+	cr_assert_eq(dir_lookupd_fit_clients(c, 0, &s), 0);
+	cr_assert_eq(dir_lookupd_fit_clients(c, 256, &s), 0);
+	cr_assert_eq(s.max_clients, 256);
+	cr_assert_eq(dir_lookupd_fit_clients(c, 508, &s), 1);
+	cr_assert_eq(s.max_clients, 508);
+	cfg_free(&c);
+	c = lookup_cfg(DIRSEC "[lookup]\nmax_clients = 300\n", err);
+	cr_assert_not_null(c, "%s", buf_cstr(err));
+	dir_lookupd_config_settings(c, "accessd", pool, &s);
+	cr_assert_eq(dir_lookupd_fit_clients(c, 300, &s), 0);
+	cr_assert_eq(dir_lookupd_fit_clients(c, 508, &s), -1);
+	cr_assert_eq(s.max_clients, 300, "the file's value is kept");
+	cfg_free(&c);
+	buf_free(&err);
+}
+
 Test(dir_proto, lookup_config_refuses_bad_values)
 {
 	const char *bad[] = {
