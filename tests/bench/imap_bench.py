@@ -134,6 +134,41 @@ def mixed(srv, seconds, clients):
             'cpu': srv.cpu() - cpu0, 'lat': lat, 'load': load}
 
 
+def alone(srv, cmd, seconds):
+    """One client issuing only cmd on the Bench folder for seconds:
+    (commands, wall seconds, server CPU seconds)."""
+    c = connect(srv.port)
+    c.login('alice', 'demo')
+    n = int(c.select('Bench')[1][0])
+
+    def headers():
+        first = random.randint(1, max(1, n - 99))
+        return c.fetch('%d:%d' % (first, min(n, first + 99)),
+                       '(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS '
+                       '(FROM TO SUBJECT DATE MESSAGE-ID)])')
+
+    calls = {
+        'SELECT': lambda: c.select('Bench'),
+        'FETCH headers': headers,
+        'FETCH body': lambda: c.fetch(str(random.randint(1, n)),
+                                      '(BODY.PEEK[])'),
+        'SEARCH': lambda: c.search(None, 'UNSEEN SUBJECT report'),
+        'APPEND': lambda: c.append('Bench', None, None,
+                                   message(random.randint(0, 999))),
+        'STORE': lambda: c.store(str(random.randint(1, n)), '+FLAGS',
+                                 '\\Seen'),
+    }
+    fn, count = calls[cmd], 0
+    cpu0, t0 = srv.cpu(), time.monotonic()
+    end = t0 + seconds
+    while time.monotonic() < end:
+        fn()
+        count += 1
+    secs, cpu = time.monotonic() - t0, srv.cpu() - cpu0
+    c.logout()
+    return count, secs, cpu
+
+
 def pct(xs, p):
     return xs[min(len(xs) - 1, len(xs) * p // 100)] * 1000 if xs else 0
 
@@ -313,6 +348,35 @@ def main():
                  ratio(mems[0]['pss'], mems[1]['pss']),
                  ratio(mems[0]['rss'], mems[1]['rss']),
                  ratio(mems[0]['growth'], mems[1]['growth'])))
+    # last: STORE alone marks most messages \Seen, APPEND alone grows
+    # the folder, which would change the cases above
+    order = ('SELECT', 'FETCH headers', 'FETCH body', 'SEARCH', 'APPEND',
+             'STORE')
+    each = max(2, seconds // 2)
+    alones = {}
+    for k in order:
+        for srv in servers:
+            print('%s: %s alone, %d s' % (srv.name, k, each), file=log,
+                  flush=True)
+            alones[srv.name, k] = alone(srv, k, each)
+    print()
+    print('Each command alone, one client (alice), %d s each, in this '
+          'order: ms per command and server CPU ms per command' % each)
+    print()
+    print('| command | ' + ' | '.join('%s ms | %s CPU ms' % (s.name, s.name)
+                                      for s in servers) +
+          (' | CPU ratio %s / %s |' % (servers[0].name, servers[1].name)
+           if two else ' |'))
+    print('|---|' + '---|---|' * len(servers) + ('---|' if two else ''))
+    for k in order:
+        cells, cpus = [], []
+        for srv in servers:
+            count, secs, cpu = alones[srv.name, k]
+            cells.append('%.2f | %.2f' % (secs * 1000 / max(count, 1),
+                                          cpu * 1000 / max(count, 1)))
+            cpus.append(cpu / max(count, 1))
+        print('| %s | %s |' % (k, ' | '.join(cells)) +
+              (' %s |' % ratio(cpus[0], cpus[1]) if two else ''))
     print()
     print('load average at the end: %.2f %.2f %.2f' % os.getloadavg())
 
