@@ -3,12 +3,20 @@
 # IMAP workload with 1 and CLIENTS processes (Python's imaplib, users
 # alice and bob of the sample tree, each with a folder of MESSAGES
 # messages of 2 to 20 KB), then IDLE authenticated connections and the
-# memory of accessd's session processes (PSS and RSS).
+# memory of the processes serving them (PSS and RSS), for one or two
+# servers (Tessera's accessd, Dovecot), the cases interleaved, with the
+# ratio of the first to the second.
 #
-#   imap_bench.py PORT MASTER_PID SECONDS CLIENTS IDLE MESSAGES
-# Prints Markdown tables. Only talks to 127.0.0.1. accessd's CPU time is
-# read from /proc/MASTER_PID/stat: the master's own and that of the
-# session processes it has reaped (cutime, cstime).
+#   imap_bench.py SECONDS CLIENTS IDLE MESSAGES NAME:KIND:PORT:PID ...
+#
+# KIND is tessera (PID: accessd's master; the processes serving
+# connections are its children but the oldest, the lookup process) or
+# dovecot (PID: Dovecot's master; serving processes: every imap and
+# imap-login process below it). CPU is that of the whole process tree
+# below PID, reaped children included (e2e.py's tree_cpu): accessd with
+# its lookup process, Dovecot with its auth, anvil, log, config and stats
+# processes; not the slapd. Prints Markdown tables. Only talks to
+# 127.0.0.1.
 import imaplib
 import multiprocessing
 import os
@@ -18,7 +26,19 @@ import socket
 import sys
 import time
 
-HZ = os.sysconf('SC_CLK_TCK')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import tree_cpu  # noqa: E402
+
+
+class Server:
+    def __init__(self, spec):
+        name, self.kind, port, pid = spec.split(':')
+        self.name, self.port, self.master = name, int(port), int(pid)
+        if self.kind not in ('tessera', 'dovecot'):
+            raise SystemExit('imap_bench: unknown kind %s' % self.kind)
+
+    def cpu(self):
+        return tree_cpu([self.master])[self.master]
 
 
 def message(i):
@@ -92,20 +112,15 @@ def work(port, user, seconds, lat):
     c.logout()
 
 
-def accessd_cpu(master):
-    """Seconds of CPU: the master and its reaped session processes."""
-    with open('/proc/%d/stat' % master) as f:
-        st = f.read().rsplit(')', 1)[1].split()
-    return sum(int(x) for x in st[11:15]) / HZ
-
-
-def mixed(port, master, seconds, clients):
+def mixed(srv, seconds, clients):
+    """One case: clients processes for seconds against srv."""
     q = multiprocessing.Queue()
     users = ['alice', 'bob']
     ps = [multiprocessing.Process(target=worker,
-                                  args=(port, users[i % 2], seconds, q))
+                                  args=(srv.port, users[i % 2], seconds, q))
           for i in range(clients)]
-    cpu0 = accessd_cpu(master)
+    load = os.getloadavg()[0]
+    cpu0 = srv.cpu()
     t0 = time.monotonic()
     for p in ps:
         p.start()
@@ -115,29 +130,86 @@ def mixed(port, master, seconds, clients):
     secs = time.monotonic() - t0
     time.sleep(1)  # the sessions end and are reaped
     lat = {k: sorted(x for _, ls in res for x in ls[k]) for k in OPS}
-    return (sum(o for o, _ in res), secs, accessd_cpu(master) - cpu0, lat)
+    return {'ops': sum(o for o, _ in res), 'secs': secs,
+            'cpu': srv.cpu() - cpu0, 'lat': lat, 'load': load}
+
+
+def alone(srv, cmd, seconds):
+    """One client issuing only cmd on the Bench folder for seconds:
+    (commands, wall seconds, server CPU seconds)."""
+    c = connect(srv.port)
+    c.login('alice', 'demo')
+    n = int(c.select('Bench')[1][0])
+
+    def headers():
+        first = random.randint(1, max(1, n - 99))
+        return c.fetch('%d:%d' % (first, min(n, first + 99)),
+                       '(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS '
+                       '(FROM TO SUBJECT DATE MESSAGE-ID)])')
+
+    calls = {
+        'SELECT': lambda: c.select('Bench'),
+        'FETCH headers': headers,
+        'FETCH body': lambda: c.fetch(str(random.randint(1, n)),
+                                      '(BODY.PEEK[])'),
+        'SEARCH': lambda: c.search(None, 'UNSEEN SUBJECT report'),
+        'APPEND': lambda: c.append('Bench', None, None,
+                                   message(random.randint(0, 999))),
+        'STORE': lambda: c.store(str(random.randint(1, n)), '+FLAGS',
+                                 '\\Seen'),
+    }
+    fn, count = calls[cmd], 0
+    cpu0, t0 = srv.cpu(), time.monotonic()
+    end = t0 + seconds
+    while time.monotonic() < end:
+        fn()
+        count += 1
+    secs, cpu = time.monotonic() - t0, srv.cpu() - cpu0
+    c.logout()
+    return count, secs, cpu
 
 
 def pct(xs, p):
     return xs[min(len(xs) - 1, len(xs) * p // 100)] * 1000 if xs else 0
 
 
-def children(master):
-    """Session processes: children of the master, the lookup one aside
-    (it is the oldest)."""
-    kids = []
+def procs():
+    """pid -> (ppid, command name, start time) of every process."""
+    t = {}
     for d in os.listdir('/proc'):
         if not d.isdigit():
             continue
         try:
             with open('/proc/%s/stat' % d) as f:
-                st = f.read().rsplit(')', 1)[1].split()
-            if int(st[1]) == master:
-                kids.append((int(st[19]), int(d)))
+                s = f.read()
         except OSError:
-            pass
-    kids.sort()
-    return kids[0][1], [p for _, p in kids[1:]]
+            continue
+        comm = s[s.index('(') + 1:s.rindex(')')]
+        st = s.rsplit(')', 1)[1].split()
+        t[int(d)] = (int(st[1]), comm, int(st[19]))
+    return t
+
+
+def tree(master, t):
+    """master and every process below it."""
+    kids = {}
+    for pid, (ppid, _, _) in t.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = [], [master]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def serving(srv, t):
+    """The processes that serve IMAP connections."""
+    if srv.kind == 'tessera':
+        kids = sorted((t[p][2], p) for p in t if t[p][0] == srv.master)
+        return [p for _, p in kids[1:]]  # the oldest is the lookup one
+    return [p for p in tree(srv.master, t)
+            if p != srv.master and t[p][1] in ('imap', 'imap-login')]
 
 
 def mem(pid):
@@ -155,74 +227,159 @@ def mem(pid):
     return pss, rss
 
 
-def idle(port, master, n):
+def tree_pss(master):
+    return sum(mem(p)[0] for p in tree(master, procs()))
+
+
+def idle(srv, n):
+    """n idle authenticated connections (each has SELECTed INBOX): what
+    the processes serving them weigh, and how much the server's whole
+    process tree grew."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 100), hard))
-    m0 = mem(master)
-    lookup, _ = children(master)
-    l0 = mem(lookup)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, n + 100)),
+                                                hard))
+    before = tree_pss(srv.master)
     conns = []
     for i in range(n):
-        c = imaplib.IMAP4('127.0.0.1', port)
+        c = imaplib.IMAP4('127.0.0.1', srv.port)
         c.login(('alice', 'bob')[i % 2], 'demo')
         c.select('INBOX')
         conns.append(c)
     time.sleep(2)
-    _, kids = children(master)
+    t = procs()
+    serv = serving(srv, t)
+    names = {}
     pss = rss = 0
-    for p in kids:
+    for p in serv:
         a, b = mem(p)
         pss += a
         rss += b
-    m1 = mem(master)
-    l1 = mem(lookup)
+        names[t[p][1]] = names.get(t[p][1], 0) + 1
+    growth = tree_pss(srv.master) - before
     # all still served: one NOOP on each
     ok = sum(1 for c in conns if c.noop()[0] == 'OK')
     for c in conns:
         c.logout()
-    return len(kids), pss, rss, m1[1] - m0[1], l1[1] - l0[1], ok
+    time.sleep(1)
+    return {'procs': len(serv), 'names': names, 'pss': pss, 'rss': rss,
+            'growth': growth, 'ok': ok}
+
+
+def ratio(a, b):
+    return '%.2fx' % (a / b) if b else '-'
 
 
 def main():
-    port, master, seconds, clients, nidle, nmsg = \
-        (int(x) for x in sys.argv[1:7])
-    populate(port, 'alice', nmsg)
-    populate(port, 'bob', nmsg)
-    print('Mixed workload: SELECT, FETCH 100 headers, FETCH a body, STORE, '
-          'APPEND, SEARCH; folders of %d messages (2-20 KB) growing by the '
-          'APPENDs' % nmsg)
-    print()
-    print('| clients | operations | seconds | operations/s | accessd CPU '
-          'ms/op |')
-    print('|---|---|---|---|---|')
-    lats = []
+    seconds, clients, nidle, nmsg = (int(x) for x in sys.argv[1:5])
+    servers = [Server(s) for s in sys.argv[5:]]
+    two = len(servers) == 2
+    log = sys.stderr
+    print('load average at the start: %.2f %.2f %.2f' % os.getloadavg())
+    for srv in servers:
+        print('%s: filling Bench of alice and bob with %d messages each '
+              '(IMAP APPEND)' % (srv.name, nmsg), file=log, flush=True)
+        cpu0, t0 = srv.cpu(), time.monotonic()
+        populate(srv.port, 'alice', nmsg)
+        populate(srv.port, 'bob', nmsg)
+        secs, cpu = time.monotonic() - t0, srv.cpu() - cpu0
+        print('%s: filled %d messages in %.1f s (%.1f ms each, CPU %.2f '
+              'ms/APPEND)' % (srv.name, 2 * nmsg, secs, secs * 500 / nmsg,
+                              cpu * 500 / nmsg))
+    # interleaved: each case for every server before the next case
+    runs = {}
     for n in (1, clients):
-        ops, secs, cpu, lat = mixed(port, master, seconds, n)
-        lats.append((n, lat))
-        print('| %d | %d | %.1f | %.0f | %.2f |'
-              % (n, ops, secs, ops / secs, cpu * 1000 / max(ops, 1)))
+        for srv in servers:
+            print('%s: %d client(s), %d s' % (srv.name, n, seconds),
+                  file=log, flush=True)
+            runs[srv.name, n] = mixed(srv, seconds, n)
     print()
-    print('| command | ' + ' | '.join('p50 / p99 ms, %d client%s'
-                                      % (n, 's' if n > 1 else '')
-                                      for n, _ in lats) + ' |')
-    print('|---|' + '---|' * len(lats))
+    print('Mixed workload: SELECT, FETCH 100 headers, FETCH a body, STORE, '
+          'APPEND, SEARCH UNSEEN SUBJECT; folders of %d messages (2-20 KB) '
+          'growing by the APPENDs; CPU of the server\'s whole process tree'
+          % nmsg)
+    print()
+    print('| clients | system | operations | seconds | operations/s | '
+          'CPU ms/op | load (1 min) at start |')
+    print('|---|---|---|---|---|---|---|')
+    for n in (1, clients):
+        for srv in servers:
+            r = runs[srv.name, n]
+            print('| %d | %s | %d | %.1f | %.1f | %.2f | %.1f |'
+                  % (n, srv.name, r['ops'], r['secs'], r['ops'] / r['secs'],
+                     r['cpu'] * 1000 / max(r['ops'], 1), r['load']))
+        if two:
+            a, b = (runs[s.name, n] for s in servers)
+            print('| %d | ratio %s / %s | | | %s | %s | |'
+                  % (n, servers[0].name, servers[1].name,
+                     ratio(a['ops'] / a['secs'], b['ops'] / b['secs']),
+                     ratio(a['cpu'] / max(a['ops'], 1),
+                           b['cpu'] / max(b['ops'], 1))))
+    print()
+    cols = [(srv, n) for n in (1, clients) for srv in servers]
+    print('p50 / p99 ms per command')
+    print()
+    print('| command | ' + ' | '.join('%s, %d client%s' % (
+        srv.name, n, 's' if n > 1 else '') for srv, n in cols) + ' |')
+    print('|---|' + '---|' * len(cols))
     for k in OPS:
-        print('| %s | ' % k + ' | '.join('%.1f / %.1f' % (pct(lat[k], 50),
-                                                          pct(lat[k], 99))
-                                         for _, lat in lats) + ' |')
-    sessions, pss, rss, master_growth, lookup_growth, ok = \
-        idle(port, master, nidle)
+        print('| %s | ' % k + ' | '.join(
+            '%.1f / %.1f' % (pct(runs[srv.name, n]['lat'][k], 50),
+                             pct(runs[srv.name, n]['lat'][k], 99))
+            for srv, n in cols) + ' |')
+    mems = []
+    for srv in servers:
+        print('%s: %d idle connections' % (srv.name, nidle), file=log,
+              flush=True)
+        mems.append(idle(srv, nidle))
     print()
-    print('| idle authenticated connections | session processes | answered '
-          'NOOP | PSS total | PSS per connection | RSS per connection | '
-          'master RSS growth | lookup process RSS growth |')
-    print('|---|---|---|---|---|---|---|---|')
-    print('| %d | %d | %d | %.1f MiB | %.0f KiB | %.0f KiB | %.0f KiB | '
-          '%.0f KiB |'
-          % (nidle, sessions, ok, pss / 1048576.0,
-             pss / 1024.0 / max(sessions, 1),
-             rss / 1024.0 / max(sessions, 1), master_growth / 1024.0,
-             lookup_growth / 1024.0))
+    print('| system | idle authenticated connections | answered NOOP | '
+          'serving processes | PSS per connection | RSS per connection | '
+          'whole server PSS growth per connection |')
+    print('|---|---|---|---|---|---|---|')
+    for srv, m in zip(servers, mems):
+        print('| %s | %d | %d | %d (%s) | %.0f KiB | %.0f KiB | %.0f KiB |'
+              % (srv.name, nidle, m['ok'], m['procs'],
+                 ', '.join('%s %d' % kv for kv in sorted(m['names'].items())),
+                 m['pss'] / 1024.0 / nidle, m['rss'] / 1024.0 / nidle,
+                 m['growth'] / 1024.0 / nidle))
+    if two:
+        print('| ratio %s / %s | | | | %s | %s | %s |'
+              % (servers[0].name, servers[1].name,
+                 ratio(mems[0]['pss'], mems[1]['pss']),
+                 ratio(mems[0]['rss'], mems[1]['rss']),
+                 ratio(mems[0]['growth'], mems[1]['growth'])))
+    # last: STORE alone marks most messages \Seen, APPEND alone grows
+    # the folder, which would change the cases above
+    order = ('SELECT', 'FETCH headers', 'FETCH body', 'SEARCH', 'APPEND',
+             'STORE')
+    each = max(2, seconds // 2)
+    alones = {}
+    for k in order:
+        for srv in servers:
+            print('%s: %s alone, %d s' % (srv.name, k, each), file=log,
+                  flush=True)
+            alones[srv.name, k] = alone(srv, k, each)
+    print()
+    print('Each command alone, one client (alice), %d s each, in this '
+          'order: ms per command and server CPU ms per command' % each)
+    print()
+    print('| command | ' + ' | '.join('%s ms | %s CPU ms' % (s.name, s.name)
+                                      for s in servers) +
+          (' | CPU ratio %s / %s |' % (servers[0].name, servers[1].name)
+           if two else ' |'))
+    print('|---|' + '---|---|' * len(servers) + ('---|' if two else ''))
+    for k in order:
+        cells, cpus = [], []
+        for srv in servers:
+            count, secs, cpu = alones[srv.name, k]
+            cells.append('%.2f | %.2f' % (secs * 1000 / max(count, 1),
+                                          cpu * 1000 / max(count, 1)))
+            cpus.append(cpu / max(count, 1))
+        print('| %s | %s |' % (k, ' | '.join(cells)) +
+              (' %s |' % ratio(cpus[0], cpus[1]) if two else ''))
+    print()
+    print('load average at the end: %.2f %.2f %.2f' % os.getloadavg())
+
 
 if __name__ == '__main__':
     main()
