@@ -30,6 +30,9 @@
 
 /* Bytes of a decoded header value or message text compared. */
 #define SEARCH_TEXT_MAX (16u * 1024 * 1024)
+/* Header and date keys read only a message's header, up to this many
+ * bytes; a longer header is read with the whole message. */
+#define SEARCH_HEAD_MAX (256u * 1024)
 
 enum key_kind {
 	K_ALL, K_AND, K_OR, K_NOT, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD,
@@ -59,15 +62,17 @@ struct sp {
 	const char *err;
 };
 
-/* One message being tested: its bytes are read on first need. */
+/* One message being tested: its header or its bytes are read on first
+ * need. */
 struct target {
 	struct imapd *d;
 	const struct store_msg *m;
 	uint32_t msn;
 	struct pool *pool;
 	struct buf *bytes;
-	struct mime_message *msg;
-	bool loaded, failed;
+	struct mime_message *msg;	/* the whole message (load) */
+	struct mime_message *head;	/* its header only (headers) */
+	bool loaded, failed, head_loaded;
 	char *text;			/* decoded text of the text parts */
 };
 
@@ -369,6 +374,33 @@ load(struct target *t)
 	return true;
 }
 
+/* The message parsed far enough for its top-level header fields: only
+ * its header is read unless the whole message was already; NULL if it
+ * cannot be read. */
+static struct mime_message *
+headers(struct target *t)
+{
+	struct msg_limits lim;
+	enum store_result r;
+
+	if (t->loaded)
+		return t->failed ? NULL : t->msg;
+	if (t->head_loaded)
+		return t->head;
+	t->head_loaded = true;
+	buf_reset(t->bytes);
+	buf_reset(t->d->err);
+	r = store_msg_read_head(t->d->f, t->m->uid, SEARCH_HEAD_MAX, t->bytes,
+	    t->d->err);
+	if (r == STORE_TOOBIG)
+		return load(t) ? t->msg : NULL;
+	if (r != STORE_OK)
+		return NULL;
+	msg_limits_defaults(&lim);
+	t->head = mime_parse(t->pool, t->bytes->data, t->bytes->len, &lim);
+	return t->head;
+}
+
 static char
 lower(char c)
 {
@@ -421,12 +453,12 @@ body_text(struct target *t)
 static bool
 header_has(struct target *t, const char *name, const char *value)
 {
+	struct mime_message *msg = headers(t);
 	char *v;
 
-	if (!load(t))
+	if (msg == NULL)
 		return false;
-	v = mime_header_text(t->pool, t->msg, t->msg->root, name,
-	    SEARCH_TEXT_MAX);
+	v = mime_header_text(t->pool, msg, msg->root, name, SEARCH_TEXT_MAX);
 	if (v == NULL)
 		return false;
 	return contains(v, strlen(v), value);
@@ -452,12 +484,13 @@ day_of(int64_t t)
 static int64_t
 sent_day(struct target *t)
 {
+	struct mime_message *msg = headers(t);
 	char *v;
 	time_t when;
 
-	if (!load(t))
+	if (msg == NULL)
 		return -1;
-	v = mime_header_text(t->pool, t->msg, t->msg->root, "Date", 1024);
+	v = mime_header_text(t->pool, msg, msg->root, "Date", 1024);
 	if (v == NULL || msg_date_parse(v, strlen(v), &when, NULL) == -1)
 		return -1;
 	return (int64_t)day_of((int64_t)when);

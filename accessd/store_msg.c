@@ -1,6 +1,6 @@
 /*
- * accessd/store_msg.c - reading messages: a descriptor or the bytes of a
- * message by UID, and the envelope and body structure strings cached in
+ * accessd/store_msg.c - reading messages: a descriptor, the bytes or the
+ * header of a message by UID, and the envelope and body structure strings cached in
  * the index (computed by the caller's parser, lib/mime in accessd).
  *
  * Runs in session processes. Files are opened with O_NOFOLLOW by the
@@ -102,6 +102,65 @@ store_msg_read(struct store_folder *f, uint32_t uid, struct buf *out,
 			break;
 		}
 	}
+	close(fd);
+	return r;
+}
+
+/* Where the empty line that ends a header ends in b[0..len), searching
+ * from `from` (a terminator may start up to 2 bytes before it): the
+ * offset just past it, or 0. */
+static size_t
+head_end(const uint8_t *b, size_t len, size_t from)
+{
+	for (size_t i = from > 2 ? from - 2 : 0; i + 1 < len; i++) {
+		if (b[i] != '\n')
+			continue;
+		if (b[i + 1] == '\n')
+			return i + 2;
+		if (b[i + 1] == '\r' && i + 2 < len && b[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+enum store_result
+store_msg_read_head(struct store_folder *f, uint32_t uid, size_t max,
+    struct buf *out, struct buf *err)
+{
+	int fd = store_msg_open(f, uid, err);
+	size_t start = out->len, end = 0;
+	enum store_result r = STORE_OK;
+
+	if (fd == -1)
+		return store_index_find(&f->idx, uid, NULL) == NULL ||
+		    errno == ENOENT ? STORE_NOTFOUND : STORE_ERROR;
+	while (end == 0) {
+		char chunk[STORE_HEAD_CHUNK];
+		size_t had = out->len - start;
+		ssize_t n;
+
+		if (had >= max) {
+			store_err(err, "header of message %u over %zu bytes",
+			    uid, max);
+			r = STORE_TOOBIG;
+			break;
+		}
+		n = read(fd, chunk, sizeof(chunk) < max - had ?
+		    sizeof(chunk) : max - had);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;	/* no empty line: the whole message */
+		if (n < 0 || buf_append(out, chunk, (size_t)n) == -1) {
+			store_err(err, "read message %u: %s", uid,
+			    n < 0 ? strerror(errno) : "too large for buffer");
+			r = n < 0 ? STORE_ERROR : STORE_TOOBIG;
+			break;
+		}
+		end = head_end(out->data + start, out->len - start, had);
+	}
+	if (end != 0)
+		buf_truncate(out, start + end);	/* not what follows */
 	close(fd);
 	return r;
 }

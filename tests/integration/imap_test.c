@@ -766,6 +766,43 @@ Test(imap, search_keys)
 	ad_stop(&a);
 }
 
+/* Header keys read only a message's header; a header over the 256 KiB
+ * read for them (300 lines of 900 bytes before the Subject) is read with
+ * the whole message and still searched to its end. */
+Test(imap, search_reads_a_long_header_whole)
+{
+	struct ad a;
+	char *out, *m1, *m2;
+	struct buf *big = buf_new(4096, 1 << 20);
+
+	for (int i = 0; i < 300; i++) {
+		buf_printf(big, "X-Filler-%d: ", i);
+		for (int k = 0; k < 880; k++)
+			buf_append_byte(big, (uint8_t)('a' + k % 26));
+		buf_append_str(big, "\r\n");
+	}
+	buf_append_str(big, "Subject: longhead\r\n\r\nbody with budget\r\n");
+	cr_assert_gt(big->len, 256 * 1024);
+	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK);
+	m1 = tfile(&a, "m1.eml", MSG, strlen(MSG));
+	m2 = tfile(&a, "m2.eml", buf_cstr(big), big->len);
+	out = IMAP(&a, a.imap, "login:alice:demo", op("append:INBOX::%s", m1),
+	    op("append:INBOX::%s", m2), "select:INBOX",
+	    "search:SUBJECT longhead", "search:HEADER X-Filler-299 xyz",
+	    "search:SUBJECT hello", "search:SUBJECT budget",
+	    "search:BODY budget");
+	HAS(out, "OP search SUBJECT longhead OK 2\n", &a);
+	HAS(out, "OP search HEADER X-Filler-299 xyz OK 2\n", &a);
+	HAS(out, "OP search SUBJECT hello OK 1\n", &a);
+	HAS(out, "OP search SUBJECT budget OK \n", &a);
+	HAS(out, "OP search BODY budget OK 2\n", &a);
+	free(out);
+	free(m1);
+	free(m2);
+	buf_free(&big);
+	ad_stop(&a);
+}
+
 Test(imap, concurrent_sessions_see_changes_in_rfc_order)
 {
 	struct ad a;

@@ -114,6 +114,57 @@ Test(store_folder, append_and_fetch)
 	buf_free(&b);
 }
 
+/* The header alone: up to the empty line (CRLF or LF), also when that
+ * line is split across two reads; the whole message without one; too big
+ * past max. */
+Test(store_folder, read_head)
+{
+	struct store_folder *f = st_folder(mb, "INBOX");
+	struct buf *b = buf_new(64, 1 << 20);
+	struct buf *msg = buf_new(64, 1 << 20);
+	uint32_t lf;
+
+	/* "X: " + filler + CRLF puts the empty line's CRLF at every offset
+	 * around the first read's end */
+	for (size_t at = STORE_HEAD_CHUNK - 4; at <= STORE_HEAD_CHUNK + 2;
+	    at++) {
+		uint32_t uid = 0;
+
+		buf_reset(msg);
+		buf_append_str(msg, "X: ");
+		while (msg->len < at - 2)
+			buf_append_byte(msg, 'h');
+		buf_append_str(msg, "\r\n\r\nbody\r\n\r\nmore\r\n");
+		cr_assert_eq(store_append(f, (const char *)msg->data, msg->len,
+		    0, NULL, 0, NULL, &uid, err), STORE_OK, "%s",
+		    buf_cstr(err));
+		buf_reset(b);
+		cr_assert_eq(store_msg_read_head(f, uid, 1 << 20, b, err),
+		    STORE_OK, "%s", buf_cstr(err));
+		cr_assert_eq(b->len, at + 2, "at %zu: %zu bytes", at, b->len);
+		cr_assert(memcmp(b->data, msg->data, b->len) == 0);
+	}
+	lf = st_append(f, "Subject: lf\n\nbody\n\nmore\n");
+	cr_assert_gt(lf, 0);
+	buf_reset(b);
+	cr_assert_eq(store_msg_read_head(f, lf, 1 << 20, b, err), STORE_OK);
+	cr_assert_str_eq(buf_cstr(b), "Subject: lf\n\n");
+	lf = st_append(f, "Subject: no body\r\n");
+	cr_assert_gt(lf, 0);
+	buf_reset(b);
+	cr_assert_eq(store_msg_read_head(f, lf, 1 << 20, b, err), STORE_OK);
+	cr_assert_str_eq(buf_cstr(b), "Subject: no body\r\n");
+	/* the first message's header is over 8 KiB */
+	buf_reset(b);
+	cr_assert_eq(store_msg_read_head(f, 1, 100, b, err), STORE_TOOBIG);
+	buf_reset(b);
+	cr_assert_eq(store_msg_read_head(f, 99999, 100, b, err),
+	    STORE_NOTFOUND);
+	store_folder_close(&f);
+	buf_free(&msg);
+	buf_free(&b);
+}
+
 Test(store_folder, streamed_append_and_message_size_limit)
 {
 	struct store_append *tx;
