@@ -30,6 +30,10 @@ enum item_kind {
 	IT_BODY, IT_UID, IT_SECTION,
 };
 
+/* A FETCH of header sections only reads a message's header, up to this
+ * many bytes; a longer header is read with the whole message. */
+#define FETCH_HEAD_MAX (256u * 1024)
+
 /* Header field names of one HEADER.FIELDS (.NOT) list */
 #define FETCH_FIELDS_MAX 256
 
@@ -49,6 +53,7 @@ struct fetch {
 	struct item *items;
 	size_t n;
 	bool need_body;		/* message bytes needed */
+	bool need_whole;	/* more than its top-level header */
 	bool sets_seen;
 };
 
@@ -179,6 +184,10 @@ parse_section(struct fetch *fx, struct pool *pool, const char *s)
 		buf_free(&b);
 	}
 	fx->need_body = true;
+	/* HEADER, HEADER.FIELDS (.NOT) of the message need only its header */
+	if (strcmp(inner, "HEADER") != 0 && strcmp(inner, "HEADER.FIELDS") != 0
+	    && strcmp(inner, "HEADER.FIELDS.NOT") != 0)
+		fx->need_whole = true;
 	fx->sets_seen |= !peek;
 	return 0;
 }
@@ -204,7 +213,7 @@ parse_item(struct fetch *fx, struct pool *pool, const struct imap_arg *a)
 		add_item(fx, pool, IT_BODYSTRUCTURE, "BODYSTRUCTURE");
 	else if (str_eq_ci(s, "BODY")) {
 		add_item(fx, pool, IT_BODY, "BODY");
-		fx->need_body = true;
+		fx->need_body = fx->need_whole = true;
 	} else if (str_eq_ci(s, "UID"))
 		add_item(fx, pool, IT_UID, "UID");
 	else if (str_eq_ci(s, "RFC822") || str_eq_ci(s, "RFC822.HEADER") ||
@@ -218,6 +227,7 @@ parse_item(struct fetch *fx, struct pool *pool, const struct imap_arg *a)
 		it->spec = hdr ? "HEADER" : text ? "TEXT" : "";
 		it->peek = hdr;
 		fx->need_body = true;
+		fx->need_whole |= !hdr;
 		fx->sets_seen |= !hdr;
 	} else
 		return -1;
@@ -244,7 +254,7 @@ parse_items(struct fetch *fx, struct pool *pool, const struct imap_arg *a)
 			add_item(fx, pool, IT_ENVELOPE, "ENVELOPE");
 		if (imap_arg_is_atom(a, "FULL")) {
 			add_item(fx, pool, IT_BODY, "BODY");
-			fx->need_body = true;
+			fx->need_body = fx->need_whole = true;
 		}
 		return 0;
 	}
@@ -333,9 +343,19 @@ fetch_one(struct imapd *d, const struct fetch *fx, uint32_t msn,
 		}
 	}
 	if (fx->need_body) {
+		enum store_result r = STORE_TOOBIG;
+
 		buf_reset(body);
 		buf_reset(d->err);
-		if (store_msg_read(d->f, uid, body, d->err) != STORE_OK)
+		if (!fx->need_whole)
+			r = store_msg_read_head(d->f, uid, FETCH_HEAD_MAX, body,
+			    d->err);
+		if (r == STORE_TOOBIG) {
+			buf_reset(body);
+			buf_reset(d->err);
+			r = store_msg_read(d->f, uid, body, d->err);
+		}
+		if (r != STORE_OK)
 			return false;
 		mp = pool_new_child(d->cmd_pool, "msg");
 		{

@@ -766,10 +766,12 @@ Test(imap, search_keys)
 	ad_stop(&a);
 }
 
-/* Header keys read only a message's header; a header over the 256 KiB
- * read for them (300 lines of 900 bytes before the Subject) is read with
- * the whole message and still searched to its end. */
-Test(imap, search_reads_a_long_header_whole)
+/* SEARCH header keys and FETCH of the message's header sections read
+ * only its header; a header over the 256 KiB read for them (300 lines of
+ * 900 bytes before the Subject) is read with the whole message and still
+ * searched and fetched to its end; a FETCH that also wants the text reads
+ * it all. */
+Test(imap, header_keys_and_sections_read_the_header_alone)
 {
 	struct ad a;
 	char *out, *m1, *m2;
@@ -790,12 +792,22 @@ Test(imap, search_reads_a_long_header_whole)
 	    op("append:INBOX::%s", m2), "select:INBOX",
 	    "search:SUBJECT longhead", "search:HEADER X-Filler-299 xyz",
 	    "search:SUBJECT hello", "search:SUBJECT budget",
-	    "search:BODY budget");
+	    "search:BODY budget", "fetch:1:(BODY.PEEK[HEADER])",
+	    "fetch:1:(RFC822.HEADER BODY.PEEK[TEXT])",
+	    "fetch:2:(BODY.PEEK[HEADER.FIELDS (Subject)])");
 	HAS(out, "OP search SUBJECT longhead OK 2\n", &a);
 	HAS(out, "OP search HEADER X-Filler-299 xyz OK 2\n", &a);
 	HAS(out, "OP search SUBJECT hello OK 1\n", &a);
 	HAS(out, "OP search SUBJECT budget OK \n", &a);
 	HAS(out, "OP search BODY budget OK 2\n", &a);
+	/* header sections read the header alone, or all when more is asked */
+	HAS(out, "OP fetch OK 1 (BODY[HEADER] {157} From: Sender", &a);
+	HAS(out, "Message-ID: <m1@remote.example>\r\n\r\n | )\n", &a);
+	HAS(out, "(RFC822.HEADER {157} From: Sender", &a);
+	HAS(out, "BODY[TEXT] {25} first line\r\nsecond line\r\n | )\n",
+	    &a);
+	HAS(out, "BODY[HEADER.FIELDS (\"Subject\")] {21} Subject: longhead"
+	    "\r\n\r\n | )\n", &a);
 	free(out);
 	free(m1);
 	free(m2);
