@@ -525,23 +525,37 @@ Test(accessd, pop3_in_use_and_idle_timeout)
 	struct ad a;
 	struct itest_proc *first;
 	char *script = itest_srcpath("tests/integration/accessd_client.py");
-	char port[8], *log = NULL, *out;
+	char port[8], *log = NULL, *out = NULL;
+	size_t len;
 
-	ad_start(&a, env("ADTEST_URI"), "pop3_idle_timeout = 2s\n", NULL);
+	ad_start(&a, env("ADTEST_URI"), "pop3_idle_timeout = 5s\n", NULL);
 	snprintf(port, sizeof(port), "%u", a.pop3s);
 	cr_assert_geq(asprintf(&log, "%s/first.log", a.dir), 0);
 	first = itest_start((char *[]){ "python3", script, "pop3", port, a.ca,
-	    "tls", "user:bob", "pass:demo", "sleep:1.5", "quit", NULL },
+	    "tls", "user:bob", "pass:demo", "sleep:4", "quit", NULL },
 	    NULL, log);
 	cr_assert_not_null(first);
-	usleep(800 * 1000);
+	/* the first session holds the mailbox once its PASS is answered */
+	for (int i = 0; i < 1500; i++) {
+		free(out);
+		out = read_file(log, &len);
+		if (strstr(out, "PASS ") != NULL || !itest_alive(first))
+			break;
+		usleep(20 * 1000);
+	}
+	ITEST_ASSERT(strstr(out, "PASS +OK") != NULL, first, "first login: %s",
+	    out);
+	free(out);
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
 	    "sleep:3", "noop", NULL });
 	HAS(out, "ERR -ERR [IN-USE]", &a);
 	free(out);
+	/* it quits after its sleep (under pop3_idle_timeout) */
+	for (int i = 0; i < 1500 && itest_alive(first); i++)
+		usleep(20 * 1000);
 	cr_assert_eq(itest_stop(&first, 5000), 0);
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
-	    "sleep:3", "noop", NULL });
+	    "sleep:8", "noop", NULL });
 	HAS(out, "PASS +OK", &a);
 	HASNT(out, "NOOP +OK", &a);
 	free(out);
