@@ -525,17 +525,20 @@ Test(accessd, pop3_in_use_and_idle_timeout)
 	struct ad a;
 	struct itest_proc *first;
 	char *script = itest_srcpath("tests/integration/accessd_client.py");
-	char port[8], *log = NULL, *out = NULL;
+	char port[8], *log = NULL, *release = NULL, *hold = NULL, *out = NULL;
 	size_t len;
+	int ended = 0;
 
 	ad_start(&a, env("ADTEST_URI"), "pop3_idle_timeout = 5s\n", NULL);
 	snprintf(port, sizeof(port), "%u", a.pop3s);
 	cr_assert_geq(asprintf(&log, "%s/first.log", a.dir), 0);
+	cr_assert_geq(asprintf(&release, "%s/release", a.dir), 0);
+	cr_assert_geq(asprintf(&hold, "holduntil:%s", release), 0);
+	/* the first session holds bob's mailbox until the test releases it
+	 * (a NOOP every half second: under pop3_idle_timeout) */
 	first = itest_start((char *[]){ "python3", script, "pop3", port, a.ca,
-	    "tls", "user:bob", "pass:demo", "sleep:4", "quit", NULL },
-	    NULL, log);
+	    "tls", "user:bob", "pass:demo", hold, "quit", NULL }, NULL, log);
 	cr_assert_not_null(first);
-	/* the first session holds the mailbox once its PASS is answered */
 	for (int i = 0; i < 1500; i++) {
 		free(out);
 		out = read_file(log, &len);
@@ -547,13 +550,31 @@ Test(accessd, pop3_in_use_and_idle_timeout)
 	    out);
 	free(out);
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
-	    "sleep:3", "noop", NULL });
+	    NULL });
 	HAS(out, "ERR -ERR [IN-USE]", &a);
 	free(out);
-	/* it quits after its sleep (under pop3_idle_timeout) */
+	write_file(release, "", 0);
 	for (int i = 0; i < 1500 && itest_alive(first); i++)
 		usleep(20 * 1000);
-	cr_assert_eq(itest_stop(&first, 5000), 0);
+	ITEST_ASSERT(itest_stop(&first, 5000) == 0, a.p, "first client");
+	out = read_file(log, &len);
+	ITEST_ASSERT(strstr(out, "HELD released\nQUIT +OK") != NULL, a.p,
+	    "first client: %s", out);
+	free(out);
+	/* both sessions ended: the mailbox is free */
+	for (int i = 0; i < 500 && ended < 2; i++) {
+		char *alog = read_file(a.log, &len);
+
+		ended = 0;
+		for (const char *p = strstr(alog, "session end listener=pop3s");
+		    p != NULL; p = strstr(p + 1, "session end listener=pop3s"))
+			ended++;
+		free(alog);
+		if (ended < 2)
+			usleep(20 * 1000);
+	}
+	ITEST_ASSERT(ended == 2, a.p, "%d POP3 sessions ended", ended);
+	/* silent for longer than pop3_idle_timeout: the session is gone */
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
 	    "sleep:8", "noop", NULL });
 	HAS(out, "PASS +OK", &a);
@@ -561,6 +582,8 @@ Test(accessd, pop3_in_use_and_idle_timeout)
 	free(out);
 	free(script);
 	free(log);
+	free(release);
+	free(hold);
 	ad_stop(&a);
 }
 
