@@ -837,7 +837,9 @@ Test(accessd, kill_9_during_deliveries_loses_nothing_acknowledged)
 	c = itest_start((char *[]){ "python3", script, "lmtpmany", port,
 	    "alice@example.test", "100000", "k", NULL }, NULL, log);
 	cr_assert_not_null(c);
-	for (int w = 0; w < 1000; w++) {
+	/* a Python client started on a loaded machine may take seconds
+	 * before its first delivery: up to 30 s for 30 */
+	for (int w = 0; w < 3000; w++) {
 		out = read_file(log, &n);
 		acks = 0;
 		for (p = out; (p = strstr(p, "ACK ")) != NULL; p++)
