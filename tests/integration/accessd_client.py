@@ -16,10 +16,13 @@
 #       plain:NAME:PW (AUTH PLAIN), capa, stat, uidl, list, retr:N:FILE,
 #       top:N:L:FILE, dele:N, rset, noop, quit, sleep:SECONDS, raw:LINE,
 #       login:NAME:PW (AUTH LOGIN), stlsinject (STLS with "USER alice"
-#       pipelined behind it in plaintext, then PASS demo over TLS)
+#       pipelined behind it in plaintext, then PASS demo over TLS),
+#       holduntil:PATH (NOOP every half second until the file PATH
+#       exists, at most 120 s: holds the session for the test)
 #     Errors print "ERR <server text>" and the run goes on.
 # Only talks to 127.0.0.1. Output is data for the test to check.
 import base64
+import os
 import poplib
 import smtplib
 import ssl
@@ -139,6 +142,13 @@ def pop3(port, cafile, ops):
                 print('SLEPT')
             elif a[0] == 'raw':
                 print('RAW %s' % p._shortcmd(op[4:]).decode())
+            elif a[0] == 'holduntil':
+                end = time.monotonic() + 120
+                while not os.path.exists(a[1]) and time.monotonic() < end:
+                    p.noop()
+                    time.sleep(0.5)
+                print('HELD %s' % ('released' if os.path.exists(a[1])
+                                   else 'timeout'))
             else:
                 print('BADOP %s' % op)
         except poplib.error_proto as e:

@@ -526,28 +526,65 @@ Test(accessd, pop3_in_use_and_idle_timeout)
 	struct ad a;
 	struct itest_proc *first;
 	char *script = itest_srcpath("tests/integration/accessd_client.py");
-	char port[8], *log = NULL, *out;
+	char port[8], *log = NULL, *release = NULL, *hold = NULL, *out = NULL;
+	size_t len;
+	int ended = 0;
 
-	ad_start(&a, env("ADTEST_URI"), "pop3_idle_timeout = 2s\n", NULL);
+	ad_start(&a, env("ADTEST_URI"), "pop3_idle_timeout = 5s\n", NULL);
 	snprintf(port, sizeof(port), "%u", a.pop3s);
 	cr_assert_geq(asprintf(&log, "%s/first.log", a.dir), 0);
+	cr_assert_geq(asprintf(&release, "%s/release", a.dir), 0);
+	cr_assert_geq(asprintf(&hold, "holduntil:%s", release), 0);
+	/* the first session holds bob's mailbox until the test releases it
+	 * (a NOOP every half second: under pop3_idle_timeout) */
 	first = itest_start((char *[]){ "python3", script, "pop3", port, a.ca,
-	    "tls", "user:bob", "pass:demo", "sleep:1.5", "quit", NULL },
-	    NULL, log);
+	    "tls", "user:bob", "pass:demo", hold, "quit", NULL }, NULL, log);
 	cr_assert_not_null(first);
-	usleep(800 * 1000);
+	for (int i = 0; i < 1500; i++) {
+		free(out);
+		out = read_file(log, &len);
+		if (strstr(out, "PASS ") != NULL || !itest_alive(first))
+			break;
+		usleep(20 * 1000);
+	}
+	ITEST_ASSERT(strstr(out, "PASS +OK") != NULL, first, "first login: %s",
+	    out);
+	free(out);
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
-	    "sleep:3", "noop", NULL });
+	    NULL });
 	HAS(out, "ERR -ERR [IN-USE]", &a);
 	free(out);
-	cr_assert_eq(itest_stop(&first, 5000), 0);
+	write_file(release, "", 0);
+	for (int i = 0; i < 1500 && itest_alive(first); i++)
+		usleep(20 * 1000);
+	ITEST_ASSERT(itest_stop(&first, 5000) == 0, a.p, "first client");
+	out = read_file(log, &len);
+	ITEST_ASSERT(strstr(out, "HELD released\nQUIT +OK") != NULL, a.p,
+	    "first client: %s", out);
+	free(out);
+	/* both sessions ended: the mailbox is free */
+	for (int i = 0; i < 500 && ended < 2; i++) {
+		char *alog = read_file(a.log, &len);
+
+		ended = 0;
+		for (const char *p = strstr(alog, "session end listener=pop3s");
+		    p != NULL; p = strstr(p + 1, "session end listener=pop3s"))
+			ended++;
+		free(alog);
+		if (ended < 2)
+			usleep(20 * 1000);
+	}
+	ITEST_ASSERT(ended == 2, a.p, "%d POP3 sessions ended", ended);
+	/* silent for longer than pop3_idle_timeout: the session is gone */
 	out = pop3(&a, a.pop3s, (char *[]){ "tls", "user:bob", "pass:demo",
-	    "sleep:3", "noop", NULL });
+	    "sleep:8", "noop", NULL });
 	HAS(out, "PASS +OK", &a);
 	HASNT(out, "NOOP +OK", &a);
 	free(out);
 	free(script);
 	free(log);
+	free(release);
+	free(hold);
 	ad_stop(&a);
 }
 
@@ -841,7 +878,9 @@ Test(accessd, kill_9_during_deliveries_loses_nothing_acknowledged)
 	c = itest_start((char *[]){ "python3", script, "lmtpmany", port,
 	    "alice@example.test", "100000", "k", NULL }, NULL, log);
 	cr_assert_not_null(c);
-	for (int w = 0; w < 1000; w++) {
+	/* a Python client started on a loaded machine may take seconds
+	 * before its first delivery: up to 30 s for 30 */
+	for (int w = 0; w < 3000; w++) {
 		out = read_file(log, &n);
 		acks = 0;
 		for (p = out; (p = strstr(p, "ACK ")) != NULL; p++)

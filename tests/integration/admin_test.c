@@ -1061,6 +1061,21 @@ Test(admin, lookup_shows_how_the_platform_resolves)
 /* With a lookup process running, `lookup` asks it, as the daemons'
  * sessions do: the second answer comes from its cache. --direct, or no
  * lookup process, resolves in the command itself. */
+/* Whether the lookup process logged (in log) that it listens. */
+static bool
+listening(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[4096];
+	bool found = false;
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "listening socket=") != NULL;
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
 Test(admin, lookup_asks_the_running_lookup_process)
 {
 	const char *build = getenv("TESSERA_BUILDDIR");
@@ -1088,9 +1103,13 @@ Test(admin, lookup_asks_the_running_lookup_process)
 	argv[2] = cf;
 	p = itest_start(argv, NULL, pool_printf(pool, "%s/lookupd.log", tdir));
 	cr_assert_not_null(p);
-	for (i = 0; i < 200 && stat(sock, &st) != 0; i++)
+	/* the socket file exists from bind(), connections are taken from
+	 * listen() on: it says so after that (else tessera would find no
+	 * lookup process and resolve directly) */
+	for (i = 0; i < 400 && !listening(p->log_path); i++)
 		usleep(50000);
-	ITEST_ASSERT(i < 200, p, "tessera-lookupd made no socket");
+	ITEST_ASSERT(i < 400 && stat(sock, &st) == 0, p,
+	    "tessera-lookupd does not listen on %s", sock);
 	r = tessera(cf, "--json", "lookup", "bob@example.test", NULL);
 	EXPECT_RC(r, 0);
 	json_check(r.out, pool_printf(pool, "i = d['directory']\n"

@@ -620,16 +620,19 @@ Test(gssapi_auth, pop3_ticket_signs_on_and_refusals)
 	pop3test(pop, alice, "STAT\r\nQUIT\r\n", out);
 	cr_assert(has(out, "GSSAPI"), "%s", buf_cstr(out));
 	cr_assert(has(out, "+OK Logged in"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=alice",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/pop3[",
+	    "login user=alice",
 	    "dn=\"uid=alice,ou=people," BASE));
 	pop3test(pop, carol, "QUIT\r\n", out);
 	cr_assert(has(out, "-ERR [AUTH]"), "%s", buf_cstr(out));
 	cr_assert(!has(out, "+OK Logged in"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/pop3[",
+	    "mech=GSSAPI",
 	    "reason=disabled", "principal=carol@EXAMPLE.TEST"));
 	pop3test(pop, other, "QUIT\r\n", out);
 	cr_assert(has(out, "-ERR [AUTH]"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/pop3[",
+	    "mech=GSSAPI",
 	    "reason=realm_not_allowed", "principal=alice@OTHER.TEST"));
 	pop3test(pop, NULL, "QUIT\r\n", out);
 	cr_assert(!has(out, "+OK Logged in"), "%s", buf_cstr(out));
@@ -657,7 +660,8 @@ Test(gssapi_auth, imap_ticket_signs_on)
 	cr_assert(has(out, "OK [CAPABILITY"), "%s", buf_cstr(out));
 	cr_assert(has(out, "Logged in"), "%s", buf_cstr(out));
 	cr_assert(has(out, "* BYE Logging out"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=alice",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "login user=alice",
 	    "dn=\"uid=alice,ou=people," BASE));
 	buf_free(&out);
 	free(alice);
@@ -675,22 +679,26 @@ Test(gssapi_auth, imap_refusals)
 	imtest(imap, carol, NULL, ". LOGOUT\r\n", out);
 	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
 	cr_assert(!has(out, "Logged in"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "mech=GSSAPI",
 	    "result=fail_auth", "reason=disabled",
 	    "principal=carol@EXAMPLE.TEST",
 	    "dn=\"uid=carol,ou=people," BASE));
 	imtest(imap, dave, NULL, ". LOGOUT\r\n", out);
 	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "mech=GSSAPI",
 	    "reason=no_user", "principal=dave@EXAMPLE.TEST", "dn=\"-\""));
 	imtest(imap, erin, NULL, ". LOGOUT\r\n", out);
 	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "mech=GSSAPI",
 	    "reason=receive_only", "principal=erin@EXAMPLE.TEST"));
 	/* Kerberos accepts the cross-realm ticket; allowed_realms does not */
 	imtest(imap, other, NULL, ". LOGOUT\r\n", out);
 	cr_assert(has(out, "NO [AUTHENTICATIONFAILED]"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "mech=GSSAPI",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "mech=GSSAPI",
 	    "reason=realm_not_allowed", "principal=alice@OTHER.TEST"));
 	/* no ticket: the client cannot even start */
 	imtest(imap, NULL, NULL, ". LOGOUT\r\n", out);
@@ -859,7 +867,8 @@ Test(gssapi_auth, submitted_by_kerberos_read_over_imap_by_kerberos)
 	}
 	cr_assert(seen, "the message did not arrive: %s", buf_cstr(out));
 	cr_assert(has(out, "(authenticated as alice)"), "%s", buf_cstr(out));
-	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "login user=bob",
+	cr_assert(LOG_HAS(need("GT_DIR"), "accessd.log", "accessd/imap[",
+	    "login user=bob",
 	    "dn=\"uid=bob,ou=people," BASE));
 	buf_free(&out);
 	unlink(msg);

@@ -866,17 +866,18 @@ Test(imap, idle_woken_by_lmtp_delivery_and_idle_timeout)
 	char *out, idle_op[80];
 
 	ad_start(&a, env("ADTEST_URI"), NULL, NULL, PLAIN_OK
-	    "idle_timeout = 3s\n");
+	    "idle_timeout = 5s\n");
 	snprintf(idle_op, sizeof(idle_op), "idle:10:%u:bob@example.test",
 	    a.lmtp);
 	out = IMAP(&a, a.imap, "login:bob:demo", "select:INBOX", idle_op,
-	    "idle:1", "raw:i2 IDLE", "sleep:4", "noop");
+	    "idle:1", "raw:i2 IDLE", "sleep:8", "noop");
 	HAS(out, "R + idling", &a);
 	HAS(out, "LMTP delivered\nR * 1 EXISTS", &a);
 	HAS(out, "R I1 OK IDLE terminated", &a);
 	/* re-armed: a second IDLE that sees nothing and ends with DONE */
 	HAS(out, "IDLE timeout\nR I1 OK IDLE terminated", &a);
-	/* an IDLE longer than idle_timeout ends the session */
+	/* an IDLE longer than idle_timeout ends the session (8 s against
+	 * 5 s: a loaded machine may be late with the timer) */
 	HAS(out, "R * BYE Autologout; idle for too long", &a);
 	free(out);
 	ad_stop(&a);
@@ -946,8 +947,9 @@ Test(imap, limits_crossed)
 	HAS(out, "R n1 BAD [LIMIT] Literal too large\n", &a);
 	HAS(out, "Cannot skip a literal that large", &a);
 	free(out);
-	/* a client silent for login_timeout before logging in */
-	out = IMAP(&a, a.imap, "sleep:2", "noop");
+	/* a client silent for longer than login_timeout before logging in
+	 * (3 s past it: a loaded machine may be late with the timer) */
+	out = IMAP(&a, a.imap, "sleep:4", "noop");
 	HAS(out, "Autologout", &a);
 	free(out);
 	ad_stop(&a);

@@ -698,8 +698,9 @@ Test(qmgr_dsn, notify_never_and_success_orcpt_envid_ret)
 	HASNT(text, "body line", &a);
 	free(text);
 	free(parsed);
-	/* and only that one report */
-	usleep(500 * 1000);
+	/* and only that one report (a second would be queued when the
+	 * message was settled, before it was removed; 2 s to deliver it) */
+	usleep(2000 * 1000);
 	cr_assert_eq(mailbox_count(&a, "alice"), 1);
 	cr_assert_eq(log_count(&t, "event=dsn "), 1);
 	d_stop(&t);
