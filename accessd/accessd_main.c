@@ -185,7 +185,7 @@ main(int argc, char **argv)
 	lc.clients = 8;
 	for (size_t i = 0; i < n_ls; i++)
 		lc.clients += ls[i].max_sessions;
-	(void)daemon_open_files();
+	daemon_open_files();
 	child.user = g->directory_user;
 	child.group = daemon_user_group(g->user, pool);
 	control = pool_printf(pool, "%s/accessd.ctl", g->run_dir);

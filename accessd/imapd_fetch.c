@@ -30,10 +30,6 @@ enum item_kind {
 	IT_BODY, IT_UID, IT_SECTION,
 };
 
-/* A FETCH of header sections only reads a message's header, up to this
- * many bytes; a longer header is read with the whole message. */
-#define FETCH_HEAD_MAX (256u * 1024)
-
 /* Header field names of one HEADER.FIELDS (.NOT) list */
 #define FETCH_FIELDS_MAX 256
 
@@ -343,19 +339,10 @@ fetch_one(struct imapd *d, const struct fetch *fx, uint32_t msn,
 		}
 	}
 	if (fx->need_body) {
-		enum store_result r = STORE_TOOBIG;
-
 		buf_reset(body);
 		buf_reset(d->err);
-		if (!fx->need_whole)
-			r = store_msg_read_head(d->f, uid, FETCH_HEAD_MAX, body,
-			    d->err);
-		if (r == STORE_TOOBIG) {
-			buf_reset(body);
-			buf_reset(d->err);
-			r = store_msg_read(d->f, uid, body, d->err);
-		}
-		if (r != STORE_OK)
+		if ((fx->need_whole ? store_msg_read(d->f, uid, body, d->err) :
+		    store_msg_read_head(d->f, uid, body, d->err)) != STORE_OK)
 			return false;
 		mp = pool_new_child(d->cmd_pool, "msg");
 		{

@@ -30,9 +30,6 @@
 
 /* Bytes of a decoded header value or message text compared. */
 #define SEARCH_TEXT_MAX (16u * 1024 * 1024)
-/* Header and date keys read only a message's header, up to this many
- * bytes; a longer header is read with the whole message. */
-#define SEARCH_HEAD_MAX (256u * 1024)
 
 enum key_kind {
 	K_ALL, K_AND, K_OR, K_NOT, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD,
@@ -381,7 +378,6 @@ static struct mime_message *
 headers(struct target *t)
 {
 	struct msg_limits lim;
-	enum store_result r;
 
 	if (t->loaded)
 		return t->failed ? NULL : t->msg;
@@ -390,11 +386,8 @@ headers(struct target *t)
 	t->head_loaded = true;
 	buf_reset(t->bytes);
 	buf_reset(t->d->err);
-	r = store_msg_read_head(t->d->f, t->m->uid, SEARCH_HEAD_MAX, t->bytes,
-	    t->d->err);
-	if (r == STORE_TOOBIG)
-		return load(t) ? t->msg : NULL;
-	if (r != STORE_OK)
+	if (store_msg_read_head(t->d->f, t->m->uid, t->bytes, t->d->err) !=
+	    STORE_OK)
 		return NULL;
 	msg_limits_defaults(&lim);
 	t->head = mime_parse(t->pool, t->bytes->data, t->bytes->len, &lim);

@@ -233,14 +233,15 @@ int store_msg_open(struct store_folder *f, uint32_t uid, struct buf *err);
 /* The message bytes appended to out (its ceiling permitting). */
 enum store_result store_msg_read(struct store_folder *f, uint32_t uid,
     struct buf *out, struct buf *err);
-/* Bytes read at a time by store_msg_read_head. */
+/* store_msg_read_head reads STORE_HEAD_CHUNK bytes at a time while it
+ * looks for the end of the header, in the first STORE_HEAD_MAX bytes. */
 #define STORE_HEAD_CHUNK 8192
-/* The message's header appended to out: read STORE_HEAD_CHUNK bytes at a
- * time up to the empty line that ends it (included, nothing after it), or
- * the whole message when it has no such line. STORE_TOOBIG when max bytes
- * hold no end of header (the caller reads the whole message instead). */
+#define STORE_HEAD_MAX (256u * 1024)
+/* The message's header appended to out: up to the empty line that ends
+ * it (included, nothing after it). The whole message when it has no such
+ * line within STORE_HEAD_MAX bytes: its top-level header is the same. */
 enum store_result store_msg_read_head(struct store_folder *f, uint32_t uid,
-    size_t max, struct buf *out, struct buf *err);
+    struct buf *out, struct buf *err);
 
 /* Computes the cached strings of a message from its bytes (lib/mime's
  * parser in accessd): 0 with *envelope_out and *bodystructure_out

@@ -77,35 +77,6 @@ store_msg_open(struct store_folder *f, uint32_t uid, struct buf *err)
 	return fd;
 }
 
-enum store_result
-store_msg_read(struct store_folder *f, uint32_t uid, struct buf *out,
-    struct buf *err)
-{
-	int fd = store_msg_open(f, uid, err);
-	enum store_result r = STORE_OK;
-
-	if (fd == -1)
-		return store_index_find(&f->idx, uid, NULL) == NULL ||
-		    errno == ENOENT ? STORE_NOTFOUND : STORE_ERROR;
-	for (;;) {
-		char chunk[65536];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == 0)
-			break;
-		if (n < 0 || buf_append(out, chunk, (size_t)n) == -1) {
-			store_err(err, "read message %u: %s", uid,
-			    n < 0 ? strerror(errno) : "too large for buffer");
-			r = n < 0 ? STORE_ERROR : STORE_TOOBIG;
-			break;
-		}
-	}
-	close(fd);
-	return r;
-}
-
 /* Where the empty line that ends a header ends in b[0..len), searching
  * from `from` (a terminator may start up to 2 bytes before it): the
  * offset just past it, or 0. */
@@ -123,9 +94,12 @@ head_end(const uint8_t *b, size_t len, size_t from)
 	return 0;
 }
 
-enum store_result
-store_msg_read_head(struct store_folder *f, uint32_t uid, size_t max,
-    struct buf *out, struct buf *err)
+/* The message appended to out; with head, only up to the end of its
+ * header while that is within STORE_HEAD_MAX bytes (read
+ * STORE_HEAD_CHUNK at a time until then). */
+static enum store_result
+read_msg(struct store_folder *f, uint32_t uid, bool head, struct buf *out,
+    struct buf *err)
 {
 	int fd = store_msg_open(f, uid, err);
 	size_t start = out->len, end = 0;
@@ -135,34 +109,44 @@ store_msg_read_head(struct store_folder *f, uint32_t uid, size_t max,
 		return store_index_find(&f->idx, uid, NULL) == NULL ||
 		    errno == ENOENT ? STORE_NOTFOUND : STORE_ERROR;
 	while (end == 0) {
-		char chunk[STORE_HEAD_CHUNK];
+		char chunk[65536];
 		size_t had = out->len - start;
-		ssize_t n;
+		bool seek = head && had < STORE_HEAD_MAX;
+		ssize_t n = read(fd, chunk, seek ? STORE_HEAD_CHUNK :
+		    sizeof(chunk));
 
-		if (had >= max) {
-			store_err(err, "header of message %u over %zu bytes",
-			    uid, max);
-			r = STORE_TOOBIG;
-			break;
-		}
-		n = read(fd, chunk, sizeof(chunk) < max - had ?
-		    sizeof(chunk) : max - had);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0)
-			break;	/* no empty line: the whole message */
+			break;
 		if (n < 0 || buf_append(out, chunk, (size_t)n) == -1) {
 			store_err(err, "read message %u: %s", uid,
 			    n < 0 ? strerror(errno) : "too large for buffer");
 			r = n < 0 ? STORE_ERROR : STORE_TOOBIG;
 			break;
 		}
-		end = head_end(out->data + start, out->len - start, had);
+		if (seek)
+			end = head_end(out->data + start, out->len - start,
+			    had);
 	}
 	if (end != 0)
 		buf_truncate(out, start + end);	/* not what follows */
 	close(fd);
 	return r;
+}
+
+enum store_result
+store_msg_read(struct store_folder *f, uint32_t uid, struct buf *out,
+    struct buf *err)
+{
+	return read_msg(f, uid, false, out, err);
+}
+
+enum store_result
+store_msg_read_head(struct store_folder *f, uint32_t uid, struct buf *out,
+    struct buf *err)
+{
+	return read_msg(f, uid, true, out, err);
 }
 
 enum store_result

@@ -74,7 +74,7 @@ daemon_user_group(const char *user, struct pool *pool)
 	return gr != NULL ? pool_strdup(pool, gr->gr_name) : NULL;
 }
 
-unsigned long long
+void
 daemon_open_files(void)
 {
 	struct rlimit rl;
@@ -82,7 +82,7 @@ daemon_open_files(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn_errno("getrlimit RLIMIT_NOFILE");
-		return 0;
+		return;
 	}
 	want = rl.rlim_max == RLIM_INFINITY ||
 	    rl.rlim_max > DAEMON_OPEN_FILES_MAX ? DAEMON_OPEN_FILES_MAX :
@@ -94,12 +94,11 @@ daemon_open_files(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			log_warn_errno("setrlimit RLIMIT_NOFILE %llu",
 			    (unsigned long long)want);
-			return (unsigned long long)was;
+			return;
 		}
 		log_info("open_files=%llu (raised from %llu, the hard limit"
 		    " is %llu)", (unsigned long long)want,
 		    (unsigned long long)was,
 		    (unsigned long long)rl.rlim_max);
 	}
-	return (unsigned long long)rl.rlim_cur;
 }

@@ -29,8 +29,7 @@ const char *daemon_user_group(const char *user, struct pool *pool);
  * most DAEMON_OPEN_FILES_MAX, logged: the lookup process holds one
  * descriptor per client (a session or a delivery thread), and the usual
  * soft limit of 1024 would cut it off before the configured session
- * limits. The processes forked later inherit it. Returns the soft
- * limit now (RLIM_INFINITY as is), 0 if it cannot be read. */
-unsigned long long daemon_open_files(void);
+ * limits. The processes forked later inherit it. */
+void daemon_open_files(void);
 
 #endif

@@ -205,7 +205,7 @@ main(int argc, char **argv)
 	    "mtad.delivery"))->max_parallel_messages;
 	for (size_t i = 0; i < scfg.n_listeners; i++)
 		lc.clients += listeners[i].max_sessions;
-	(void)daemon_open_files();
+	daemon_open_files();
 	children[0].user = g->directory_user;
 	children[0].group = daemon_user_group(g->user, pool);
 	memset(&qm, 0, sizeof(qm));
